@@ -1,0 +1,135 @@
+"""Command-line tools: `flask --app main <command>`, run by whoever operates the deployment."""
+
+import datetime
+import getpass
+
+import click
+from flask import current_app
+
+from handlers.context import ndb_context
+from models import (
+    Actor,
+    Admin,
+    ApiToken,
+    Event,
+    Service,
+    ServiceList,
+    StashboardError,
+    acting_as,
+    install,
+)
+
+
+def _operator():
+    """The CLI's actor in the audit log: the operating-system user running it."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry (containers): still record something
+        user = "unknown"
+    return Actor(email=f"{user} (command line)", via="cli")
+
+
+def _in_context(function):
+    """Run a command inside an NDB context, acting as the operator; model errors exit cleanly."""
+
+    def wrapper(*args, **kwargs):
+        with ndb_context(current_app), acting_as(_operator()):
+            try:
+                install()
+                return function(*args, **kwargs)
+            except StashboardError as error:
+                raise click.ClickException(error.message) from error
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+@click.command("create-api-token")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="A label for the token.")
+@_in_context
+def create_api_token(email, name):
+    """Create an admin API token for EMAIL (added to the admins if missing); prints the token last."""
+    admin, added = Admin.allow(email, added_by=_operator().email)
+    if added:
+        click.echo(f"Added {admin.email} to the admins.")
+    token, secret = ApiToken.issue(admin.email, name)
+    click.echo(f"Token {token.token_id} ({token.name}) for {token.email}; it is shown only this once:")
+    click.echo(secret)
+
+
+@click.command("revoke-api-token")
+@click.argument("token")
+@_in_context
+def revoke_api_token(token):
+    """Revoke an API token, given as the token itself or its id."""
+    revoked = ApiToken.find(token).revoke()
+    click.echo(f"Revoked token {revoked.token_id} ({revoked.name}) of {revoked.email}.")
+
+
+@click.command("list-api-tokens")
+@_in_context
+def list_api_tokens():
+    """List API tokens, newest first."""
+    for token in ApiToken.newest():
+        state = f"revoked {token.revoked:%Y-%m-%d %H:%M}" if token.revoked else "active"
+        used = f"{token.last_used:%Y-%m-%d %H:%M}" if token.last_used else "never"
+        click.echo(f"{token.token_id}  {token.email}  {token.name!r}  last used {used}  {state}")
+
+
+DEMO_LISTS = (
+    ("Core", "The public API and the website."),
+    ("Messaging", "Email and SMS delivery."),
+)
+DEMO_SERVICES = (
+    ("Web API", "The REST API that customers' code calls.", "core"),
+    ("Website", "The marketing site and the customer dashboard.", "core"),
+    ("Payments", "Card payments and invoicing.", "core"),
+    ("Email", "Outbound email delivery.", "messaging"),
+    ("SMS", "Outbound and inbound text messages.", "messaging"),
+    ("Webhooks", "Callbacks to customers' servers.", None),
+)
+# (service, days ago, hours into that day, status, message, informational)
+DEMO_EVENTS = (
+    ("payments", 3, 9.5, "down", "Card payments are failing; we are investigating.", False),
+    ("payments", 3, 11.0, "up", "Payments are processing normally again.", False),
+    ("website", 1, 14.0, "warning", "The dashboard is loading slowly for some customers.", False),
+    ("website", 1, 15.25, "up", "The dashboard is fast again.", False),
+    ("email", 0, 0.5, "warning", "Email delivery to some providers is delayed.", False),
+    ("sms", 0, 0.25, None, "Scheduled maintenance of the SMS gateway tonight at 23:00 UTC.", True),
+)
+
+
+@click.command("seed-demo")
+@_in_context
+def seed_demo():
+    """Fill an empty board with a few demo services, lists and events over the last days."""
+    if Service.query().count(limit=1):
+        click.echo("The board already has services; nothing seeded.")
+        return
+    for name, description in DEMO_LISTS:
+        ServiceList.create(name, description)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = current_app.config["HISTORY_DAYS"]
+    for name, description, list_id in DEMO_SERVICES:
+        service = Service.create(name, description, list_id)
+        Event.post(service, f"{name} is up.", "up", at=today - datetime.timedelta(days=days + 1))
+    for service_id, days_ago, hours, status, message, informational in DEMO_EVENTS:
+        at = min(today - datetime.timedelta(days=days_ago) + datetime.timedelta(hours=hours), now)
+        Event.post(Service.get_or_404(service_id), message, status, informational, at=at)
+    click.echo(f"Seeded {len(DEMO_SERVICES)} services, {len(DEMO_LISTS)} lists and their events.")
+
+
+@click.command("install")
+@_in_context
+def install_board():
+    """Give a new board its default statuses and status images (done on first request too)."""
+    click.echo("The board is installed.")
+
+
+def register(app):
+    """Add the commands to `flask --app main`."""
+    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, install_board):
+        app.cli.add_command(command)

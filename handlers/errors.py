@@ -1,0 +1,75 @@
+"""One error path per surface: JSON under the API roots, the site's pages elsewhere."""
+
+import re
+
+from flask import Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+
+from handlers.responses import json_response
+from models import StashboardError
+
+API_ROOTS = ("/api/", "/admin/api/")
+API_VERSION = re.compile(r"^/(?:admin/)?api/([^/]+)")
+
+
+def is_api_request():
+    """Whether the request came in under one of the API roots."""
+    return request.path.startswith(API_ROOTS) or request.path in ("/api", "/admin/api")
+
+
+def error_response(code, message, headers=None):
+    """The API's error body: {"error": true, "code": …, "message": …}."""
+    return json_response({"error": True, "code": code, "message": message}, code, headers)
+
+
+def _message(error):
+    if isinstance(error, NotFound) and is_api_request():
+        match = API_VERSION.match(request.path)
+        if match and match.group(1) != "v1":
+            return f"Unknown API version '{match.group(1)}'; this server speaks v1."
+    return error.description or error.name
+
+
+def handle_http_error(error):
+    """Turn an HTTP error (404, 405, 413, …) into the surface's error answer."""
+    headers = {}
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="stashboard"'
+    if is_api_request():
+        return error_response(error.code, _message(error), headers)
+    return render_error_page(error.code, error.name, _message(error), headers)
+
+
+def handle_model_error(error):
+    """A refused change (bad field, unknown id, clash) as a 4xx on either surface."""
+    if is_api_request():
+        return error_response(error.code, error.message)
+    return render_error_page(error.code, "Error", error.message)
+
+
+def handle_unexpected(error):
+    """Never a traceback: log it and answer a plain 500."""
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError("Something went wrong on our side; please try again."))
+
+
+def render_error_page(code, title, message, headers=None):
+    """The site's error page, in the site's style."""
+    try:
+        body = render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:  # the page itself must never fail: fall back to plain text
+        return Response(f"{code} {title}: {message}\n", code, headers, mimetype="text/plain")
+    return Response(body, code, headers, mimetype="text/html")
+
+
+def register(app):
+    """Install the error handlers on the app."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StashboardError, handle_model_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+

@@ -1,0 +1,44 @@
+"""Stashboard: a status page for APIs and hosted services, on App Engine.
+
+App Engine runs `gunicorn main:app`; `create_app` builds the app for tests and tools.
+"""
+
+from flask import Flask, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+from handlers import api, cli, errors
+from handlers.context import ndb_wsgi_middleware
+from models import install
+
+
+def create_app(test_config=None):
+    """Build the app: defaults, then the environment, then test overrides."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    errors.register(app)
+    api.register(app)
+    cli.register(app)
+
+    @app.get("/images/<path:filename>")
+    def images(filename):
+        """Status icons; App Engine serves these from static/ before the app sees them."""
+        return send_from_directory(app.static_folder, f"images/{filename}", max_age=86400)
+
+    @app.before_request
+    def ensure_installed():
+        """Give a new board its default statuses and images, once per instance."""
+        if not app.extensions.get("stashboard.installed"):
+            install()
+            app.extensions["stashboard.installed"] = True
+
+    # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
+    app.wsgi_app = ndb_wsgi_middleware(app.wsgi_app, app)
+    return app
+
+
+app = create_app()

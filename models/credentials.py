@@ -1,0 +1,182 @@
+"""Admins (an allowlist of Google accounts) and the API tokens they hand to monitoring."""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+
+from google.cloud import ndb
+
+from models.audit import AuditEntry, snapshot
+from models.errors import InvalidInput, NotFound
+from models.fields import NAME_MAX, clean_text
+from models.service import utcnow
+
+TOKEN_PREFIX = "sbt"
+# Recording every use would make each API write also a token write; once a minute is enough.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+def normalize_email(email):
+    """Emails compare case-insensitively; refuse anything without an @."""
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise InvalidInput(f"'{email}' is not an email address.")
+    return email
+
+
+class Admin(ndb.Model):
+    """An account allowed to change the board; the key id is its lower-case email."""
+
+    added_by = ndb.StringProperty()
+    created = ndb.DateTimeProperty(required=True)
+
+    @property
+    def email(self):
+        """The admin's email address."""
+        return self.key.id()
+
+    @classmethod
+    def is_listed(cls, email):
+        """Whether `email` is on the stored allowlist."""
+        try:
+            return cls.get_by_id(normalize_email(email)) is not None
+        except InvalidInput:
+            return False
+
+    @classmethod
+    def ordered(cls):
+        """Every stored admin, by email."""
+        return cls.query().order(cls.key).fetch()
+
+    @classmethod
+    def allow(cls, email, added_by):
+        """Put `email` on the allowlist; returns (admin, created?)."""
+        key = ndb.Key(cls, normalize_email(email))
+
+        @ndb.transactional()
+        def txn():
+            admin = key.get()
+            if admin is not None:
+                return admin, False
+            admin = cls(key=key, added_by=added_by, created=utcnow())
+            admin.put()
+            AuditEntry.record("create", key, after=snapshot(admin))
+            return admin, True
+
+        return txn()
+
+    def remove(self):
+        """Take the account off the allowlist (its tokens stop working with it)."""
+        key = self.key
+
+        @ndb.transactional()
+        def txn():
+            admin = key.get()
+            if admin is None:
+                raise NotFound(f"No admin '{key.id()}'.")
+            key.delete()
+            AuditEntry.record("delete", key, before=snapshot(admin))
+            return admin
+
+        return txn()
+
+
+def _digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiToken(ndb.Model):
+    """A bearer token for the admin API. Only a hash of the secret is stored.
+
+    The key id is a short public id; the secret handed out is `sbt_<id>_<random>`,
+    so a presented token is found by key, never by a query.
+    """
+
+    email = ndb.StringProperty(required=True)
+    name = ndb.StringProperty(required=True)
+    secret_hash = ndb.TextProperty(required=True)
+    created = ndb.DateTimeProperty(required=True)
+    last_used = ndb.DateTimeProperty()
+    revoked = ndb.DateTimeProperty()
+
+    @property
+    def token_id(self):
+        """The public id shown in lists and accepted by revoke."""
+        return self.key.id()
+
+    @classmethod
+    def issue(cls, email, name):
+        """Create a token for `email`; returns (token, secret). The secret is shown once."""
+        email = normalize_email(email)
+        name = clean_text(name, "name", NAME_MAX)
+        token_id = secrets.token_hex(6)
+        secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+        token = cls(id=token_id, email=email, name=name, secret_hash=_digest(secret), created=utcnow())
+
+        @ndb.transactional()
+        def txn():
+            token.put()
+            AuditEntry.record("create", token.key, after=_public(token))
+
+        txn()
+        return token, secret
+
+    @classmethod
+    def authenticate(cls, secret):
+        """The live token whose secret this is, or None; notes when it was last used."""
+        parts = (secret or "").split("_")
+        if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isalnum():
+            return None
+        token = cls.get_by_id(parts[1])
+        if token is None or token.revoked is not None:
+            return None
+        if not hmac.compare_digest(token.secret_hash, _digest(secret)):
+            return None
+        now = utcnow()
+        if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
+            token.last_used = now
+            token.put()
+        return token
+
+    @classmethod
+    def newest(cls, email=None):
+        """Tokens newest first, optionally one owner's."""
+        tokens = cls.query(cls.email == email).fetch() if email else cls.query().fetch()
+        return sorted(tokens, key=lambda t: t.created, reverse=True)
+
+    @classmethod
+    def find(cls, token_or_id):
+        """A token by its public id or by its secret, or NotFound."""
+        value = (token_or_id or "").strip()
+        parts = value.split("_")
+        token_id = parts[1] if len(parts) == 3 and parts[0] == TOKEN_PREFIX else value
+        token = cls.get_by_id(token_id) if token_id.isalnum() else None
+        if token is None:
+            raise NotFound(f"No API token '{token_id}'.")
+        return token
+
+    def revoke(self):
+        """Stop the token working from its next use on."""
+        key = self.key
+
+        @ndb.transactional()
+        def txn():
+            token = key.get()
+            if token is None:
+                raise NotFound(f"No API token '{key.id()}'.")
+            if token.revoked is None:
+                before = _public(token)
+                token.revoked = utcnow()
+                token.put()
+                AuditEntry.record("update", key, before=before, after=_public(token))
+            return token
+
+        return txn()
+
+
+def _public(token):
+    """A token's audit snapshot, without the secret's hash."""
+    values = snapshot(token)
+    values.pop("secret_hash", None)
+    return values

@@ -1,0 +1,81 @@
+"""Status images: the icons a status can show, served from static/images/icons."""
+
+from google.cloud import ndb
+
+# The Fugue icons (Yusuke Kamiyamane, CC BY 3.0) shipped in static/images/icons/fugue.
+# scripts/extract_fugue_icons.py cuts exactly these out of the published sprite sheet.
+FUGUE_ICONS = (
+    "alarm-clock",
+    "bell",
+    "broom",
+    "bug",
+    "burn",
+    "calendar",
+    "clock",
+    "construction",
+    "cross",
+    "cross-circle",
+    "cross-octagon",
+    "database",
+    "exclamation",
+    "exclamation-circle",
+    "exclamation-diamond",
+    "exclamation-octagon",
+    "exclamation-red",
+    "fire",
+    "flag",
+    "gear",
+    "globe",
+    "hammer",
+    "heart",
+    "hourglass",
+    "information",
+    "information-balloon",
+    "lightning",
+    "lock",
+    "megaphone",
+    "minus-circle",
+    "plug",
+    "plug-disconnect",
+    "question",
+    "server",
+    "shield",
+    "status",
+    "status-away",
+    "status-busy",
+    "status-offline",
+    "tick",
+    "tick-circle",
+    "traffic-light",
+    "wrench",
+)
+
+
+class StatusImage(ndb.Model):
+    """An icon a status may use; the key id is its name (`cross-circle`)."""
+
+    icon_set = ndb.StringProperty(required=True)
+
+    @property
+    def name(self):
+        """The image's name, which statuses store to refer to it."""
+        return self.key.id()
+
+    @property
+    def path(self):
+        """Path of the icon below /images."""
+        return f"icons/{self.icon_set}/{self.name}.png"
+
+    @classmethod
+    def catalog(cls):
+        """The images every installation ships, as unsaved entities."""
+        return [cls(id=name, icon_set="fugue") for name in FUGUE_ICONS]
+
+    @classmethod
+    def all(cls):
+        """Every known image, by name."""
+        return cls.query().order(cls.key).fetch()
+
+    def to_dict(self, image_url):
+        """The API's Status image object."""
+        return {"name": self.name, "icon_set": self.icon_set, "url": image_url(self.path)}

@@ -1,0 +1,113 @@
+"""Start and stop the Cloud SDK's Datastore emulator for tests and local runs."""
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+EMULATOR = pathlib.Path("platform/cloud-datastore-emulator/cloud_datastore_emulator")
+SDK_CANDIDATES = ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "~/google-cloud-sdk")
+INSTALL_HINT = """\
+The Cloud Datastore emulator was not found. Install the Google Cloud SDK with its
+Datastore emulator and Java 17, for example on Debian or Ubuntu:
+
+    apt-get install google-cloud-cli google-cloud-cli-datastore-emulator openjdk-17-jre-headless
+
+(the SDK's apt repository is described at https://cloud.google.com/sdk/docs/install),
+or, with an SDK installed another way: gcloud components install cloud-datastore-emulator
+Set CLOUDSDK_ROOT_DIR if the SDK lives somewhere unusual."""
+JAVA_HINT = """\
+Java was not found; the Datastore emulator needs Java 17 or newer:
+
+    apt-get install openjdk-17-jre-headless"""
+
+
+class EmulatorMissing(RuntimeError):
+    """The SDK, its emulator component or Java is not installed; the message says what to install."""
+
+
+def sdk_root():
+    """The Cloud SDK's root folder, or EmulatorMissing."""
+    candidates = [os.environ.get("CLOUDSDK_ROOT_DIR", "")]
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        candidates.append(str(pathlib.Path(gcloud).resolve().parent.parent))
+    candidates.extend(SDK_CANDIDATES)
+    for candidate in candidates:
+        if candidate and (pathlib.Path(candidate).expanduser() / EMULATOR).exists():
+            return pathlib.Path(candidate).expanduser()
+    raise EmulatorMissing(INSTALL_HINT)
+
+
+def free_port():
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """A running emulator: in memory, strongly consistent, Firestore in Datastore mode.
+
+    Firestore in Datastore mode is what App Engine projects get today; with
+    `require_indexes` a query missing from index.yaml fails as it would in production.
+    """
+
+    def __init__(self, index_file, port=None, require_indexes=True):
+        if shutil.which("java") is None:
+            raise EmulatorMissing(JAVA_HINT)
+        self.port = port or free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="datastore-emulator-", suffix=".log", delete=False)
+        command = [
+            str(sdk_root() / EMULATOR),
+            "start",
+            "--host=127.0.0.1",
+            f"--port={self.port}",
+            "--testing",
+            "--firestore_in_datastore_mode",
+            f"--index_file={pathlib.Path(index_file).resolve()}",
+        ]
+        if require_indexes:
+            command.append("--require_indexes")
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The Datastore emulator exited:\n{self.read_log()}")
+            try:
+                with urllib.request.urlopen(f"http://{self.host}/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"The Datastore emulator did not start in {timeout}s:\n{self.read_log()}")
+
+    def read_log(self):
+        """What the emulator has printed so far."""
+        return pathlib.Path(self.log.name).read_text(errors="replace")
+
+    def environment(self, project="stashboard-local"):
+        """The variables that point google-cloud-ndb at this emulator."""
+        return {"DATASTORE_EMULATOR_HOST": self.host, "GOOGLE_CLOUD_PROJECT": project}
+
+    def stop(self):
+        """Stop the emulator and its Java child."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+        pathlib.Path(self.log.name).unlink(missing_ok=True)
