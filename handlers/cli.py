@@ -1,10 +1,12 @@
 """Command-line tools: `flask --app main <command>`, run by whoever operates the deployment."""
 
 import datetime
+import functools
 import getpass
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from handlers.context import ndb_context
 from models import (
@@ -32,6 +34,8 @@ def _operator():
 def _in_context(function):
     """Run a command inside an NDB context, acting as the operator; model errors exit cleanly."""
 
+    @functools.wraps(function)
+    @with_appcontext
     def wrapper(*args, **kwargs):
         with ndb_context(current_app), acting_as(_operator()):
             try:
@@ -40,8 +44,6 @@ def _in_context(function):
             except StashboardError as error:
                 raise click.ClickException(error.message) from error
 
-    wrapper.__name__ = function.__name__
-    wrapper.__doc__ = function.__doc__
     return wrapper
 
 

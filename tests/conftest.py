@@ -28,16 +28,7 @@ def emulator():
 @pytest.fixture
 def app(emulator):
     """The app on its own empty namespace: no test sees another's data."""
-    from main import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "NDB_NAMESPACE": f"test-{uuid.uuid4().hex}",
-            "ADMIN_EMAILS": [ADMIN_EMAIL],
-            "SECRET_KEY": "test-secret",
-        }
-    )
+    return _make_app()
 
 
 @pytest.fixture
@@ -106,3 +97,111 @@ def service(admin):
     return admin.post(
         "/services", {"name": "Web API", "description": "The API", "list": "core"}, status=201
     ).json
+
+
+# --- the site in a real browser ----------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class LiveServer:
+    """The app served over HTTP on a free port, in a thread, on its own namespace."""
+
+    def __init__(self, app):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        from tools.emulator import free_port
+
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def cli(self, *args):
+        """Run a `flask --app main` command against this server's board."""
+        result = self.app.test_cli_runner().invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def stop(self):
+        """Stop serving."""
+        self.server.shutdown()
+
+
+def _make_app(**overrides):
+    from main import create_app
+
+    settings = {
+        "TESTING": True,
+        "NDB_NAMESPACE": f"test-{uuid.uuid4().hex}",
+        "ADMIN_EMAILS": [ADMIN_EMAIL],
+        "SECRET_KEY": "test-secret",
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def live_server(emulator):
+    """The app on a seeded demo board (`flask seed-demo`), served over HTTP for the browser."""
+    server = LiveServer(_make_app())
+    server.cli("seed-demo")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's) driven by Playwright.
+
+    Without Chromium the browser tests are skipped loudly on a developer's machine,
+    and fail under CI=true, where a missing browser is a broken set-up.
+    """
+    if not os.path.exists(CHROMIUM):
+        message = (
+            f"Chromium not found at {CHROMIUM}: browser tests need it "
+            "(apt-get install chromium, or set CHROMIUM_PATH)."
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        print(f"\n*** SKIPPING BROWSER TESTS: {message} ***\n")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page that records console errors and failed requests."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.failed_requests = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and page.failed_requests.append(
+            f"{response.status} {response.url}"
+        ),
+    )
+    yield page
+    context.close()
