@@ -1,5 +1,6 @@
 """Configuration read from the environment (app.yaml's env_variables on App Engine)."""
 
+import datetime
 import os
 import secrets
 
@@ -10,6 +11,8 @@ def _list(value):
 
 def from_environment(env=os.environ):
     """The app's settings: defaults overridden by environment variables."""
+    on_emulator = bool(env.get("DATASTORE_EMULATOR_HOST"))
+    on_app_engine = env.get("GAE_ENV") == "standard"
     return {
         # Sessions and CSRF tokens are signed with this; set it on App Engine
         # (env_variables or Secret Manager) so every instance agrees.
@@ -26,4 +29,30 @@ def from_environment(env=os.environ):
         # The API contract: request bodies over 1 MiB answer 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "GAE_ENV": env.get("GAE_ENV", ""),
+        # --- admins' sign-in -------------------------------------------------
+        # Google sign-in (OpenID Connect): an OAuth client of type "Web application" whose
+        # redirect URI is <APP_URL>/auth/google/callback. Keep the secret out of the
+        # repository: set it at deploy time or read it from Secret Manager.
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", ""),
+        # Every account of this Google Workspace domain is an admin (checked on the `hd` claim).
+        "ADMIN_DOMAIN": env.get("ADMIN_DOMAIN", "").strip().lower(),
+        # With Identity-Aware Proxy in front: its audience, `/projects/NUMBER/apps/PROJECT_ID`.
+        "IAP_AUDIENCE": env.get("IAP_AUDIENCE", ""),
+        # The app's public URL (https://status.example.com): the audience of Google ID
+        # tokens accepted on the admin API, and the base of the sign-in redirect URI.
+        "APP_URL": env.get("APP_URL", "").rstrip("/"),
+        # The type-any-email sign-in page, like the old dev server's: emulator only, never on App Engine.
+        "LOCAL_SIGN_IN": on_emulator and not on_app_engine,
+        # Secure cookies need https, which local runs and tests on the emulator do not have.
+        "SESSION_COOKIE_SECURE": not on_emulator,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": datetime.timedelta(hours=12),
+        # A cookie only when the session changes, so reading a page never sets one.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        # CSRF tokens live as long as the session: an incident page left open still posts.
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Tests hand in a google.auth.transport.Request that never reaches Google.
+        "GOOGLE_TRANSPORT": None,
     }

@@ -3,11 +3,11 @@
 App Engine runs `gunicorn main:app`; `create_app` builds the app for tests and tools.
 """
 
-from flask import Flask, send_from_directory
+from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import api, cli, errors
+from handlers import admin, api, auth, cli, errors, site
 from handlers.context import ndb_wsgi_middleware
 from models import install
 
@@ -21,6 +21,7 @@ def create_app(test_config=None):
 
     errors.register(app)
     api.register(app)
+    site.register(app)
     cli.register(app)
 
     @app.get("/images/<path:filename>")
@@ -29,11 +30,22 @@ def create_app(test_config=None):
         return send_from_directory(app.static_folder, f"images/{filename}", max_age=86400)
 
     @app.before_request
+    def refuse_large_bodies():
+        """Answer 413 for an oversized body before reading it or checking credentials."""
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413, f"The request body is larger than {limit // 1024} KiB.")
+
+    @app.before_request
     def ensure_installed():
         """Give a new board its default statuses and images, once per instance."""
         if not app.extensions.get("stashboard.installed"):
             install()
             app.extensions["stashboard.installed"] = True
+
+    # After the checks above: CSRF reads the body, which must not be an oversized one.
+    auth.register(app)
+    admin.register(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

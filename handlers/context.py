@@ -1,21 +1,26 @@
 """One NDB context per request or command, opened outside every view."""
 
+import contextlib
+import functools
+
 from google.cloud import ndb
 
 
-def ndb_client(app):
-    """The app's NDB client, made on first use so importing the app needs no credentials."""
-    client = app.extensions.get("stashboard.ndb_client")
-    if client is None:
-        client = ndb.Client(namespace=app.config["NDB_NAMESPACE"])
-        app.extensions["stashboard.ndb_client"] = client
-    return client
+@functools.cache
+def ndb_client():
+    """The process's NDB client, made on first use so importing the app needs no credentials."""
+    return ndb.Client()
 
 
 def ndb_context(app):
-    """An NDB context for one request or command (no in-context cache in tests)."""
+    """An NDB context on the app's namespace (no in-context cache in tests).
+
+    Inside an existing context (a test arranging data in this thread) that one is reused.
+    """
+    if ndb.get_context(raise_context_error=False) is not None:
+        return contextlib.nullcontext()
     options = {"cache_policy": False} if app.testing else {}
-    return ndb_client(app).context(**options)
+    return ndb_client().context(namespace=app.config["NDB_NAMESPACE"], **options)
 
 
 def ndb_wsgi_middleware(wsgi_app, app):

@@ -8,12 +8,12 @@ from flask import Response, request
 CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]*$")
 CALLBACK_MAX = 128
 # Escaped so that a body can sit inside <script> (JSONP, inline widgets) harmlessly.
-_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
-_UNSAFE_RE = re.compile("[<>&']")
+_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+_UNSAFE_RE = re.compile("[<>&]")
 
 
 def dumps(payload):
-    """JSON text with <, >, & and ' escaped (still plain JSON to a parser)."""
+    """JSON text with <, > and & escaped (still plain JSON to a parser)."""
     text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
     return _UNSAFE_RE.sub(lambda m: _UNSAFE[m.group()], text)
 

@@ -125,7 +125,7 @@ class ApiToken(ndb.Model):
     @classmethod
     def authenticate(cls, secret):
         """The live token whose secret this is, or None; notes when it was last used."""
-        parts = (secret or "").split("_")
+        parts = (secret or "").split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isalnum():
             return None
         token = cls.get_by_id(parts[1])
@@ -149,7 +149,7 @@ class ApiToken(ndb.Model):
     def find(cls, token_or_id):
         """A token by its public id or by its secret, or NotFound."""
         value = (token_or_id or "").strip()
-        parts = value.split("_")
+        parts = value.split("_", 2)
         token_id = parts[1] if len(parts) == 3 and parts[0] == TOKEN_PREFIX else value
         token = cls.get_by_id(token_id) if token_id.isalnum() else None
         if token is None:

@@ -48,6 +48,24 @@ class Event(ndb.Model):
         return query.order(-cls.timestamp).fetch(limit)
 
     @classmethod
+    def since(cls, start):
+        """Every service's events from `start` (naive UTC) on, oldest first.
+
+        One query for the whole board: the front page's history grid needs no
+        query per service or per day.
+        """
+        return cls.query(cls.timestamp >= start).order(cls.timestamp).fetch()
+
+    @classmethod
+    def newest(cls, limit, service_keys=None):
+        """The board's newest `limit` events, newest first; only these services' when given (feeds)."""
+        if service_keys is None:
+            return cls.query().order(-cls.timestamp).fetch(limit)
+        # One ancestor query per named service: strongly consistent, and bounded by the filter.
+        events = [event for key in service_keys for event in cls.for_service(key, limit=limit)]
+        return sorted(events, key=lambda event: event.timestamp, reverse=True)[:limit]
+
+    @classmethod
     def get_for_service(cls, service_key, sid):
         """The event `sid` of this service, or NotFound (malformed sids included)."""
         if not (sid.isascii() and sid.isdigit()) or not 0 < int(sid) <= SID_MAX:

@@ -205,3 +205,170 @@ def page(browser):
     )
     yield page
     context.close()
+
+
+# --- admins signing in ---------------------------------------------------------
+# Google is faked at its network boundary only: the app's one transport to Google
+# (GOOGLE_TRANSPORT) is handed an in-process stand-in serving test keys. The real
+# google-auth verification runs on every token; no test ever reaches Google.
+
+OIDC_CLIENT_ID = "test-client.apps.googleusercontent.com"
+APP_URL = "https://status.example.com"
+IAP_AUDIENCE = "/projects/123/apps/stashboard-test"
+
+
+def _rsa_certificate(key, name="test"):
+    """A self-signed x509 certificate for `key`, PEM text (Google's v1 certs format)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class FakeResponse:
+    """What a google.auth.transport.Request returns."""
+
+    def __init__(self, status, payload, headers=None):
+        import json
+
+        self.status = status
+        self.headers = headers or {}
+        self.data = json.dumps(payload).encode()
+
+
+class FakeGoogle:
+    """Google's certificate and token endpoints, answered with keys made for the test."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "test-key"
+        self.certs = {self.kid: _rsa_certificate(self.key)}
+        # IAP signs with ES256 and publishes bare public keys.
+        self.iap_key = ec.generate_private_key(ec.SECP256R1())
+        self.iap_kid = "iap-test-key"
+        self.codes = {}
+        self.requests = []
+
+    @staticmethod
+    def _pem(key):
+        from cryptography.hazmat.primitives import serialization
+
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def id_token(self, email, nonce=None, audience=OIDC_CLIENT_ID, expires_in=3600, key=None, **claims):
+        """An ID token as Google's token endpoint issues it, signed by the test key (or `key`)."""
+        import time
+
+        from google.auth import crypt, jwt
+
+        now = int(time.time())
+        payload = {
+            "iss": "https://accounts.google.com",
+            "aud": audience,
+            "sub": f"sub-{email}",
+            "email": email,
+            "email_verified": True,
+            "iat": now - 5 if expires_in > 0 else now + expires_in - 600,
+            "exp": now + expires_in,
+        }
+        if nonce is not None:
+            payload["nonce"] = nonce
+        payload.update(claims)
+        signer = crypt.RSASigner.from_string(self._pem(key or self.key), key_id=self.kid)
+        return jwt.encode(signer, payload).decode()
+
+    def iap_assertion(self, email, audience=IAP_AUDIENCE, key=None):
+        """An X-Goog-IAP-JWT-Assertion for `email`, signed like IAP's (ES256)."""
+        import time
+
+        from google.auth import crypt, jwt
+
+        now = int(time.time())
+        payload = {"iss": "https://cloud.google.com/iap", "aud": audience, "sub": f"accounts.google.com:{email}",
+                   "email": email, "iat": now - 5, "exp": now + 600}
+        signer = crypt.ES256Signer.from_string(self._pem(key or self.iap_key), key_id=self.iap_kid)
+        return jwt.encode(signer, payload).decode()
+
+    def __call__(self, url, method="GET", body=None, headers=None, timeout=None, **kwargs):
+        """Answer as Google would; any other URL is a test bug, never a network call."""
+        import urllib.parse
+
+        from cryptography.hazmat.primitives import serialization
+
+        from handlers import google_tokens
+
+        self.requests.append((method, url))
+        if method == "GET" and url == google_tokens.GOOGLE_CERTS_URL:
+            return FakeResponse(200, self.certs)
+        if method == "GET" and url == google_tokens.IAP_CERTS_URL:
+            public = self.iap_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            return FakeResponse(200, {self.iap_kid: public.decode()})
+        if method == "POST" and url == google_tokens.TOKEN_URL:
+            form = dict(urllib.parse.parse_qsl(body))
+            token = self.codes.pop(form.get("code"), None)
+            if form.get("client_secret") != "test-secret-value" or token is None:
+                return FakeResponse(400, {"error": "invalid_grant"})
+            return FakeResponse(200, {"access_token": "unused", "id_token": token, "token_type": "Bearer"})
+        raise AssertionError(f"a test tried to reach {method} {url}")
+
+
+@pytest.fixture
+def google():
+    """The stand-in for Google's endpoints, with a fresh test key."""
+    return FakeGoogle()
+
+
+@pytest.fixture
+def google_app(emulator, google):
+    """The app with Google sign-in, IAP and ID-token auth configured against `google`."""
+    return _make_app(
+        OIDC_CLIENT_ID=OIDC_CLIENT_ID,
+        OIDC_CLIENT_SECRET="test-secret-value",
+        APP_URL=APP_URL,
+        IAP_AUDIENCE=IAP_AUDIENCE,
+        GOOGLE_TRANSPORT=google,
+    )
+
+
+@pytest.fixture
+def google_client(google_app):
+    """A WebTest client of `google_app`."""
+    return webtest.TestApp(google_app, extra_environ={"HTTP_HOST": "status.example.com"})
+
+
+def sign_in_locally(client, email=ADMIN_EMAIL, admin=False):
+    """Sign in through the local development sign-in page, as `make run` users do."""
+    form = client.get("/auth/local").forms["local-sign-in"]
+    form["email"] = email
+    form["admin"] = admin
+    return form.submit(status=302)
+
+
+@pytest.fixture
+def signed_in(client):
+    """`client` signed in as the configured admin through the local sign-in page."""
+    sign_in_locally(client)
+    return client

@@ -1,0 +1,77 @@
+"""The admin UI's forms (Flask-WTF: each carries its CSRF token).
+
+The forms check what a browser can get wrong (blanks, lengths, choices); the models
+still validate every write and their errors are shown on the same form.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from models import LEVELS
+from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
+
+REQUIRED = DataRequired(message="This field is required.")
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form (delete, revoke, sign out): just the CSRF token."""
+
+
+class LocalSignInForm(FlaskForm):
+    """Local development sign-in: any email, optionally as an admin."""
+
+    email = StringField("Email", validators=[REQUIRED, Length(max=254)])
+    admin = BooleanField("Sign in as an administrator")
+    next = HiddenField()
+
+
+class ServiceForm(FlaskForm):
+    """Create or edit a service; `list` choices are filled in by the view."""
+
+    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
+    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+    list = SelectField("List", choices=[("", "No list")])
+
+
+class ServiceListForm(FlaskForm):
+    """Create or edit a service list."""
+
+    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
+    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+
+
+class StatusForm(FlaskForm):
+    """Create or edit a status; `image` choices are the status images, filled in by the view."""
+
+    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
+    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+    level = SelectField("Level", choices=[(level, level.title()) for level in LEVELS], default="NORMAL")
+    image = RadioField("Image", validators=[REQUIRED], choices=[])
+    default = BooleanField("The default status (services without events show it)")
+
+
+class EventForm(FlaskForm):
+    """Post an event for a service: a status (or keep the current one) and a message."""
+
+    status = SelectField("Status", choices=[("", "Keep the current status")])
+    message = TextAreaField("Message", validators=[REQUIRED, Length(max=MESSAGE_MAX)])
+    informational = BooleanField("Informational note (does not change the status)")
+
+
+class IncidentForm(EventForm):
+    """The admin home's one-form update: which service, which status, what to say."""
+
+    service = SelectField("Service", validators=[REQUIRED], choices=[])
+
+
+class TokenForm(FlaskForm):
+    """Create a named API token."""
+
+    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
+
+
+class AdminForm(FlaskForm):
+    """Add an account to the admins."""
+
+    email = StringField("Google account email", validators=[REQUIRED, Length(max=254)])
