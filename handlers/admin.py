@@ -19,6 +19,7 @@ from handlers.forms import (
     ServiceListForm,
     StatusForm,
     TokenForm,
+    choices,
 )
 from models import (
     Actor,
@@ -119,12 +120,12 @@ def _after_post(action, done, back):
 
 
 def _status_choices(statuses, keep_label=None):
-    choices = [(s.slug, f"{s.name} ({s.level.title()})") for s in statuses]
-    return ([("", keep_label)] if keep_label else []) + choices
+    pairs = [(s.slug, f"{s.name} ({s.level.title()})") for s in statuses]
+    return choices(([("", keep_label)] if keep_label else []) + pairs)
 
 
 def _list_choices():
-    return [("", "No list")] + [(l.slug, l.name) for l in ServiceList.ordered()]
+    return choices([("", "No list")] + [(l.slug, l.name) for l in ServiceList.ordered()])
 
 
 # --- the board -------------------------------------------------------------
@@ -151,7 +152,7 @@ def _board_rows():
 
 def _incident_form(formdata=None):
     form = IncidentForm(formdata=formdata)
-    form.service.choices = [("", "Choose a service…")] + [(s.slug, s.name) for s in Service.ordered()]
+    form.service.choices = choices([("", "Choose a service…")] + [(s.slug, s.name) for s in Service.ordered()])
     form.status.choices = _status_choices(Status.by_severity(), "Keep the current status")
     return form
 
@@ -295,7 +296,7 @@ def delete_event(service_id, sid):
 
 def _status_form(**kwargs):
     form = StatusForm(**kwargs)
-    form.image.choices = [(image.name, image.name) for image in StatusImage.all()]
+    form.image.choices = choices((image.name, image.name) for image in StatusImage.all())
     return form
 
 

@@ -6,12 +6,18 @@ still validate every write and their errors are shown on the same form.
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from models import LEVELS
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 
 REQUIRED = DataRequired(message="This field is required.")
+
+
+def choices(pairs):
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class ConfirmForm(FlaskForm):
@@ -31,7 +37,7 @@ class ServiceForm(FlaskForm):
 
     name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
     description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
-    list = SelectField("List", choices=[("", "No list")])
+    list = SelectField("List", choices=choices([("", "No list")]))
 
 
 class ServiceListForm(FlaskForm):
@@ -46,7 +52,7 @@ class StatusForm(FlaskForm):
 
     name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
     description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
-    level = SelectField("Level", choices=[(level, level.title()) for level in LEVELS], default="NORMAL")
+    level = SelectField("Level", choices=choices((level, level.title()) for level in LEVELS), default="NORMAL")
     image = RadioField("Image", validators=[REQUIRED], choices=[])
     default = BooleanField("The default status (services without events show it)")
 
@@ -54,7 +60,7 @@ class StatusForm(FlaskForm):
 class EventForm(FlaskForm):
     """Post an event for a service: a status (or keep the current one) and a message."""
 
-    status = SelectField("Status", choices=[("", "Keep the current status")])
+    status = SelectField("Status", choices=choices([("", "Keep the current status")]))
     message = TextAreaField("Message", validators=[REQUIRED, Length(max=MESSAGE_MAX)])
     informational = BooleanField("Informational note (does not change the status)")
 

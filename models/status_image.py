@@ -54,7 +54,7 @@ FUGUE_ICONS = (
 class StatusImage(ndb.Model):
     """An icon a status may use; the key id is its name (`cross-circle`)."""
 
-    icon_set = ndb.StringProperty(required=True)
+    icon_set = ndb.TextProperty(required=True)
 
     @property
     def name(self):

@@ -201,3 +201,14 @@ def test_the_same_bad_input_as_json_is_a_400_too(client, admin, board, path, fie
     before = board_state(client)
     assert_json_error(admin.post_json(path, fields), 400)
     assert board_state(client) == before
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("root", ROOTS)
+def test_methods_outside_the_contract_are_json_405s(client, admin, board, root, method):
+    before = board_state(client)
+    response = client.request(
+        f"{root}/services/web-api", method=method, body=b"name=x", headers=admin.headers, expect_errors=True
+    )
+    assert_json_error(response, 405)
+    assert board_state(client) == before

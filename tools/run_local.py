@@ -6,6 +6,7 @@ the app and the emulator together.
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -15,8 +16,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 ADDRESS = os.environ.get("STASHBOARD_ADDRESS", "127.0.0.1:8080")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     """Start everything, wait for Ctrl-C, stop everything."""
+    # A closed terminal or a `kill` stops the emulator too, not only Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         emulator = Emulator(ROOT / "index.yaml")
     except EmulatorMissing as error:

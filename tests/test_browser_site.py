@@ -1,0 +1,201 @@
+"""The public site in real headless Chromium, on the seeded demo board (`flask seed-demo`)."""
+
+import datetime
+import pathlib
+import shutil
+
+import feedparser
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from conftest import LiveServer, _make_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+XSS = "<script>alert(1)</script>"
+
+
+def today():
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def days_ago(n):
+    return (today() - datetime.timedelta(days=n)).strftime("%Y/%m/%d")
+
+
+# path, and a piece of text the page must show with or without JavaScript
+PAGES = [
+    ("/", "Some services have problems"),
+    ("/services/payments", "Card payments are failing; we are investigating."),
+    (f"/services/payments/{days_ago(3)}", "Payments are processing normally again."),
+    ("/service-lists", "Webhooks"),
+    ("/service-lists/messaging", "Email delivery to some providers is delayed."),
+    ("/summary", "Messaging"),
+    ("/documentation", "Status banner for your site"),
+]
+
+
+def open_page(page, live_server, path):
+    """Go to `path` and fail on an error status."""
+    response = page.goto(live_server.url + path)
+    assert response.status == 200, path
+    return response
+
+
+@pytest.mark.parametrize("path,text", PAGES)
+def test_page_loads_without_console_errors_or_failed_requests(page, live_server, path, text):
+    open_page(page, live_server, path)
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(text).first.is_visible()
+    assert page.console_errors == []
+    assert page.failed_requests == []
+
+
+def test_front_page_shows_each_services_current_status(page, live_server):
+    open_page(page, live_server, "/")
+    row = page.locator('tr[data-service="email"]')
+    assert row.locator(".status").inner_text().strip() == "Warning"
+    assert page.locator('tr[data-service="web-api"] .status').inner_text().strip() == "Up"
+    sms = page.locator('tr[data-service="sms"]')
+    assert "Note:" in sms.inner_text() and "Scheduled maintenance" in sms.inner_text()
+    assert page.locator(".banner .affected").inner_text().strip() == "Email: Warning"
+    payments_days = page.locator('tr[data-service="payments"] td.day img')
+    assert "Down" in payments_days.nth(3).get_attribute("alt")
+
+
+def test_summary_shows_each_lists_worst_status(page, live_server):
+    open_page(page, live_server, "/summary")
+    assert page.locator('tr[data-list="messaging"] .status').inner_text().strip() == "Warning"
+    assert page.locator('tr[data-list="core"] .status').inner_text().strip() == "Up"
+
+
+def test_times_are_shown_in_the_readers_time_zone(browser, live_server):
+    context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    open_page(page, live_server, "/services/payments")
+    first = page.locator(".events time").first
+    assert "UTC" not in first.inner_text()
+    assert "UTC" in first.get_attribute("title")
+    context.close()
+
+
+@pytest.mark.parametrize("path,text", PAGES)
+def test_page_renders_its_content_with_javascript_off(browser, live_server, path, text):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    open_page(page, live_server, path)
+    assert page.get_by_text(text).first.is_visible()
+    if path == "/":
+        assert page.locator("tr.service-row").count() == 6
+        assert "UTC" in page.locator("tr.service-row time").first.inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", [p for p, _ in PAGES])
+def test_axe_finds_no_accessibility_violations(browser, live_server, path, color_scheme):
+    context = browser.new_context(color_scheme=color_scheme)
+    page = context.new_page()
+    open_page(page, live_server, path)
+    results = Axe().run(page)
+    context.close()
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(browser, live_server, capsys):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1280, 800), (360, 740)):
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+            page = context.new_page()
+            open_page(page, live_server, "/")
+            # Nothing may stick out sideways on a phone: the page scrolls only vertically.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=SCREENSHOTS / f"front-{width}-{scheme}.png", full_page=True)
+            if (width, scheme) == (1280, "light"):
+                (ROOT / "docs").mkdir(exist_ok=True)
+                page.screenshot(path=ROOT / "docs" / "screenshot.png")
+            context.close()
+    assert len(list(SCREENSHOTS.glob("front-*.png"))) >= 4
+    with capsys.disabled():
+        print(f"\nScreenshots of the front page: {SCREENSHOTS.relative_to(ROOT)}/")
+
+
+def test_widget_shows_a_banner_for_services_that_are_not_normal(page, live_server):
+    host = f"{live_server.url}/company-site"  # a page of "another site", served by the browser itself
+    snippet = f'<script src="{live_server.url}/static/js/widget.js" async></script>'
+    page.route(host, lambda route: route.fulfill(content_type="text/html", body=f"<!doctype html><title>Acme</title><p>Acme</p>{snippet}"))
+    page.goto(host)
+    banner = page.locator(".stashboard-banner")
+    banner.wait_for()
+    assert "Email: Warning" in banner.inner_text()
+    assert "Payments" not in banner.inner_text()
+    assert page.console_errors == [] and page.failed_requests == []
+
+
+def test_widget_watching_one_up_service_shows_nothing(page, live_server):
+    host = f"{live_server.url}/company-site"
+    snippet = (f'<div id="here"></div><script src="{live_server.url}/static/js/widget.js" '
+               'data-service="payments" data-target="here"></script>')
+    page.route(host, lambda route: route.fulfill(content_type="text/html", body=f"<!doctype html><title>Acme</title>{snippet}"))
+    with page.expect_response(lambda response: "/api/v1/services/payments" in response.url):
+        page.goto(host)
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".stashboard-banner").count() == 0
+
+
+# --- a board where an event message is a script ------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_server(emulator):
+    """The demo board, plus an event whose message is markup that would run if not escaped."""
+    from handlers.context import ndb_context
+    from models import Event, Service
+
+    server = LiveServer(_make_app())
+    server.cli("seed-demo")
+    with server.app.app_context(), ndb_context(server.app):
+        Event.post(Service.get_or_404("webhooks"), XSS, "down")
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/services/webhooks", f"/services/webhooks/{today():%Y/%m/%d}", "/service-lists"]
+)
+def test_script_in_an_event_message_shows_as_text_and_never_runs(page, hostile_server, path):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(hostile_server.url + path)
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(XSS).first.is_visible()
+    assert dialogs == []
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("path", ["/rss", "/atom"])
+def test_script_in_an_event_message_is_text_in_the_feeds(page, hostile_server, path):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    response = page.goto(hostile_server.url + path)
+    feed = feedparser.parse(response.body())
+    assert feed.bozo == 0
+    assert feed.entries[0].title == f"[Webhooks - Down] {XSS}"
+    assert dialogs == []
+
+
+def test_script_in_an_event_message_is_text_in_the_widget(page, hostile_server):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    host = f"{hostile_server.url}/company-site"
+    snippet = f'<script src="{hostile_server.url}/static/js/widget.js"></script>'
+    page.route(host, lambda route: route.fulfill(content_type="text/html", body=f"<!doctype html><title>Acme</title>{snippet}"))
+    page.goto(host)
+    banner = page.locator(".stashboard-banner")
+    banner.wait_for()
+    assert XSS in banner.inner_text()
+    assert banner.locator("script").count() == 0
+    assert dialogs == []
