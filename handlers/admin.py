@@ -85,10 +85,20 @@ def when(moment):
 def audit_changes(entry):
     """(field, before, after) rows: every value for a create or delete, the changed ones for an update."""
     before, after = entry.before or {}, entry.after or {}
-    names = sorted(set(before) | set(after))
+    # The id is already in the entity column.
+    names = sorted((set(before) | set(after)) - {"id"})
     if entry.action == "update":
         names = [name for name in names if before.get(name) != after.get(name)]
-    return [(name, before.get(name), after.get(name)) for name in names]
+    return [(name, _shown(before.get(name)), _shown(after.get(name))) for name in names]
+
+
+def _shown(value):
+    """A stored value as the audit page prints it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _model_error(form, error):
@@ -450,7 +460,7 @@ def audit():
             abort(400, "That page link is not valid.")
     entries, next_cursor, more = AuditEntry.newest(kind or None, actor or None, AUDIT_PAGE, cursor)
     older = None
-    if more and next_cursor:
+    if more and next_cursor and len(entries) == AUDIT_PAGE:
         older = url_for("admin.audit", kind=kind or None, actor=actor or None, cursor=next_cursor.urlsafe().decode())
     return render_template(
         "admin/audit.html", entries=entries, kinds=AUDIT_KINDS, kind=kind, actor=actor, older=older

@@ -1,13 +1,16 @@
 """Checks shared by every write: required text, lengths, slugs, booleans."""
 
+import re
+
 from slugify import slugify
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 MESSAGE_MAX = 5000
 SLUG_MAX = 100
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def clean_text(value, field, max_length, required=True):
@@ -46,3 +49,14 @@ def parse_bool(value, field):
     if text in ("false", "0", "no", "off"):
         return False
     raise InvalidInput(f"'{field}' must be true or false.")
+
+
+def get_by_slug(model, slug, label):
+    """The `model` entity with this slug, or NotFound; ids no slug could be are not looked up."""
+    slug = slug if isinstance(slug, str) else ""
+    if len(slug) <= SLUG_MAX and SLUG.match(slug):
+        entity = model.get_by_id(slug)
+        if entity is not None:
+            return entity
+    shown = slug if len(slug) <= 60 else slug[:60] + "…"
+    raise NotFound(f"No {label} '{shown}'.")

@@ -6,7 +6,7 @@ from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
 from models.errors import Conflict, NotFound
-from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, slug_for
+from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, get_by_slug, slug_for
 from models.service_list import ServiceList
 
 
@@ -52,10 +52,7 @@ class Service(ndb.Model):
     @classmethod
     def get_or_404(cls, slug):
         """The service `slug`, or NotFound."""
-        service = cls.get_by_id(slug) if slug else None
-        if service is None:
-            raise NotFound(f"No service '{slug}'.")
-        return service
+        return get_by_slug(cls, slug, "service")
 
     @classmethod
     def create(cls, name, description, list_id=None):

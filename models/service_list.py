@@ -4,7 +4,7 @@ from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
 from models.errors import Conflict, InvalidInput, NotFound
-from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, slug_for
+from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, get_by_slug, slug_for
 
 
 class ServiceList(ndb.Model):
@@ -26,20 +26,17 @@ class ServiceList(ndb.Model):
     @classmethod
     def get_or_404(cls, slug):
         """The list `slug`, or NotFound."""
-        service_list = cls.get_by_id(slug) if slug else None
-        if service_list is None:
-            raise NotFound(f"No service list '{slug}'.")
-        return service_list
+        return get_by_slug(cls, slug, "service list")
 
     @classmethod
     def key_for_input(cls, value):
         """The key a service's `list` field names: None for empty, InvalidInput if unknown."""
         if value is None or not str(value).strip():
             return None
-        slug = str(value).strip()
-        if cls.get_by_id(slug) is None:
-            raise InvalidInput(f"Unknown service list '{slug}'.")
-        return ndb.Key(cls, slug)
+        try:
+            return get_by_slug(cls, str(value).strip(), "service list").key
+        except NotFound as error:
+            raise InvalidInput(f"Unknown service list: {error.message.removeprefix('No service list ')}") from error
 
     @classmethod
     def create(cls, name, description):

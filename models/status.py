@@ -4,7 +4,7 @@ from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
 from models.errors import Conflict, InvalidInput, NotFound
-from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, parse_bool, slug_for
+from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, get_by_slug, parse_bool, slug_for
 from models.status_image import StatusImage
 
 LEVELS = ("NORMAL", "WARNING", "ERROR", "CRITICAL")
@@ -74,10 +74,7 @@ class Status(ndb.Model):
     @classmethod
     def get_or_404(cls, slug):
         """The status `slug`, or NotFound."""
-        status = cls.get_by_id(slug) if slug else None
-        if status is None:
-            raise NotFound(f"No status '{slug}'.")
-        return status
+        return get_by_slug(cls, slug, "status")
 
     @classmethod
     def create(cls, name, description, image, level=None, default=None):

@@ -94,3 +94,27 @@ def test_unknown_paths_under_the_api_are_json_404s(client):
 def test_an_unknown_path_on_the_site_is_an_html_page(client):
     response = client.get("/no-such-page", status=404)
     assert response.content_type == "text/html"
+
+
+@pytest.mark.parametrize(
+    ("path", "write"),
+    [
+        ("/services/" + "a" * 2000, "DELETE"),
+        ("/services/" + "a" * 2000 + "/events", "POST"),
+        ("/statuses/" + "b" * 3000, "DELETE"),
+        ("/service-lists/" + "c" * 1600, "POST"),
+        ("/services/caf%C3%A9", "POST"),
+        ("/services/%00", "DELETE"),
+        ("/services/%F0%9F%94%A5/events/current", None),
+    ],
+)
+def test_ids_no_slug_could_be_are_404s_not_500s(client, admin, path, write):
+    assert_json_error(client.get("/api/v1" + path, status="*"), 404)
+    if write == "POST":
+        assert_json_error(admin.post(path, {"message": "x", "name": "x"}), 404)
+    elif write == "DELETE":
+        assert_json_error(admin.delete(path), 404)
+
+
+def test_an_oversized_list_id_on_a_service_is_a_400(admin):
+    assert_json_error(admin.post("/services", {"name": "A", "description": "d", "list": "x" * 2000}), 400)
