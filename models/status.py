@@ -3,8 +3,9 @@
 from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
-from models.errors import Conflict, InvalidInput, NotFound
-from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, get_by_slug, parse_bool, slug_for
+from models.base import SluggedModel
+from models.errors import Conflict, InvalidInput
+from models.fields import clean_text, parse_bool
 from models.status_image import StatusImage
 
 LEVELS = ("NORMAL", "WARNING", "ERROR", "CRITICAL")
@@ -43,18 +44,13 @@ class Board(ndb.Model):
         return cls.key_for().get() or cls(key=cls.key_for())
 
 
-class Status(ndb.Model):
+class Status(SluggedModel):
     """A status an event can carry; the key id is the slug of its name."""
 
-    name = ndb.StringProperty(required=True)
-    description = ndb.TextProperty()
+    LABEL = "status"
+
     level = ndb.StringProperty(required=True, choices=LEVELS)
     image = ndb.StringProperty(required=True)
-
-    @property
-    def slug(self):
-        """The status id used in URLs and the API."""
-        return self.key.id()
 
     @property
     def severity(self):
@@ -72,94 +68,59 @@ class Status(ndb.Model):
         return Board.load().default_status
 
     @classmethod
-    def get_or_404(cls, slug):
-        """The status `slug`, or NotFound."""
-        return get_by_slug(cls, slug, "status")
-
-    @classmethod
     def create(cls, name, description, image, level=None, default=None):
         """Add a status; a taken slug is a Conflict, `default=true` moves the default."""
-        name = clean_text(name, "name", NAME_MAX)
-        description = clean_text(description, "description", DESCRIPTION_MAX)
-        image = clean_image(image)
-        level = clean_level(level) if level is not None else "NORMAL"
+        fields = cls.clean_names({"name": name, "description": description}, required=True)
+        fields["image"] = clean_image(image)
+        fields["level"] = clean_level(level) if level is not None else "NORMAL"
         make_default = parse_bool(default, "default") if default is not None else False
-        key = ndb.Key(cls, slug_for(name))
 
-        @ndb.transactional()
-        def txn():
-            if key.get() is not None:
-                raise Conflict(f"A status with id '{key.id()}' already exists.")
-            status = cls(key=key, name=name, description=description, level=level, image=image)
-            status.put()
-            AuditEntry.record("create", key, after=snapshot(status))
+        def maybe_make_default(status):
             board = Board.load()
             if make_default or board.default_status is None:
-                _set_default(board, key)
-            return status
+                _set_default(board, status.key)
 
-        return txn()
+        return cls.insert(fields, then=maybe_make_default)
 
     def update(self, **changes):
         """Change any of name, description, image, level, default."""
-        fields = {}
-        if "name" in changes:
-            fields["name"] = clean_text(changes["name"], "name", NAME_MAX)
-        if "description" in changes:
-            fields["description"] = clean_text(changes["description"], "description", DESCRIPTION_MAX)
+        fields = self.clean_names(changes)
         if "image" in changes:
             fields["image"] = clean_image(changes["image"])
         if "level" in changes:
             fields["level"] = clean_level(changes["level"])
         make_default = parse_bool(changes["default"], "default") if "default" in changes else None
-        key = self.key
 
-        @ndb.transactional()
-        def txn():
-            status = key.get()
-            if status is None:
-                raise NotFound(f"No status '{key.id()}'.")
-            board = Board.load()
-            if make_default is False and board.default_status == key:
+        def keep_one_default(status):
+            if make_default is False and Board.load().default_status == status.key:
                 raise InvalidInput(
-                    f"'{key.id()}' is the default status; make another status the default instead."
+                    f"'{status.slug}' is the default status; make another status the default instead."
                 )
-            before = snapshot(status)
-            status.populate(**fields)
-            status.put()
-            AuditEntry.record("update", key, before=before, after=snapshot(status))
-            if make_default and board.default_status != key:
-                _set_default(board, key)
-            return status
 
-        return txn()
+        def move_default(status):
+            board = Board.load()
+            if make_default and board.default_status != status.key:
+                _set_default(board, status.key)
+
+        return self.modify(fields, check=keep_one_default, then=move_default)
 
     def delete(self):
         """Remove a status that no event uses and that is not the default."""
         from models.event import Event
 
-        key = self.key
-
-        @ndb.transactional()
-        def txn():
-            status = key.get()
-            if status is None:
-                raise NotFound(f"No status '{key.id()}'.")
-            if Board.load().default_status == key:
+        def unused_and_not_default(status):
+            if Board.load().default_status == status.key:
                 raise Conflict(
-                    f"'{key.id()}' is the default status; make another status the default first."
+                    f"'{status.slug}' is the default status; make another status the default first."
                 )
-            used = Event.count_with_status(key)
+            used = Event.count_with_status(status.key)
             if used:
                 raise Conflict(
-                    f"Status '{key.id()}' is used by {used} event{'s' if used != 1 else ''}; "
+                    f"Status '{status.slug}' is used by {used} event{'s' if used != 1 else ''}; "
                     "delete or change those events first."
                 )
-            key.delete()
-            AuditEntry.record("delete", key, before=snapshot(status))
-            return status
 
-        return txn()
+        return self.remove(check=unused_and_not_default)
 
     def to_dict(self, url, image_url, default_key):
         """The API's Status object."""

@@ -113,6 +113,8 @@ def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(brows
             open_page(page, live_server, "/")
             # Nothing may stick out sideways on a phone: the page scrolls only vertically.
             assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert page.evaluate("[...document.querySelectorAll('.table-scroll')].every("
+                                 "el => el.scrollWidth <= el.clientWidth)")
             page.screenshot(path=SCREENSHOTS / f"front-{width}-{scheme}.png", full_page=True)
             if (width, scheme) == (1280, "light"):
                 (ROOT / "docs").mkdir(exist_ok=True)
