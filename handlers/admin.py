@@ -106,6 +106,28 @@ def _model_error(form, error):
     form.form_errors.append(error.message)
 
 
+def _submit(form, save, done, back):
+    """For a valid submission run `save()`: success flashes `done` and redirects to `back`.
+
+    Answers None when the form is to be shown again, with a refusal as its error and
+    what the admin typed kept. `done` and `back` may be functions of what `save` returns.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        saved = save()
+    except StashboardError as error:
+        _model_error(form, error)
+        return None
+    flash(done(saved) if callable(done) else done, "success")
+    return redirect(back(saved) if callable(back) else back)
+
+
+def _form_status(form):
+    """200 for a blank form, 400 for one sent back with errors."""
+    return 400 if form.is_submitted() else 200
+
+
 def _confirm(question, detail, button, cancel_url):
     """The page that asks before a delete; its form posts back to the same URL."""
     return render_template(
@@ -144,7 +166,7 @@ def _list_choices():
 def _board_rows():
     """Services with their list, current status and newest event, fetched in batches."""
     services = Service.ordered()
-    statuses = {s.key: s for s in Status.query().fetch()}
+    statuses = Status.by_key()
     default_key = Status.default_key()
     lists = {l.key: l for l in ServiceList.ordered()}
     events = ndb.get_multi([s.current_event for s in services if s.current_event])
@@ -177,16 +199,14 @@ def index():
 def post_incident():
     """Post an event for any service from the home page (the one-form incident update)."""
     form = _incident_form(request.form)
-    if form.validate_on_submit():
-        try:
-            service = Service.get_or_404(form.service.data)
-            Event.post(service, form.message.data, form.status.data or None, form.informational.data)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Posted on {service.name}.", "success")
-            return redirect(url_for("admin.index"))
-    return render_template("admin/index.html", form=form, rows=_board_rows()), 400
+
+    def post():
+        service = Service.get_or_404(form.service.data)
+        Event.post(service, form.message.data, form.status.data or None, form.informational.data)
+        return service
+
+    done = _submit(form, post, lambda service: f"Posted on {service.name}.", url_for("admin.index"))
+    return done or (render_template("admin/index.html", form=form, rows=_board_rows()), 400)
 
 
 # --- services --------------------------------------------------------------
@@ -197,15 +217,13 @@ def create_service():
     """Add a service."""
     form = ServiceForm()
     form.list.choices = _list_choices()
-    if form.validate_on_submit():
-        try:
-            service = Service.create(form.name.data, form.description.data, form.list.data or None)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Created {service.name}.", "success")
-            return redirect(url_for("admin.service", service_id=service.slug))
-    return render_template("admin/form.html", form=form, title="New service"), 400 if form.is_submitted() else 200
+    done = _submit(
+        form,
+        lambda: Service.create(form.name.data, form.description.data, form.list.data or None),
+        lambda service: f"Created {service.name}.",
+        lambda service: url_for("admin.service", service_id=service.slug),
+    )
+    return done or (render_template("admin/form.html", form=form, title="New service"), _form_status(form))
 
 
 def _event_form(formdata=None):
@@ -215,7 +233,7 @@ def _event_form(formdata=None):
 
 
 def _service_page(service, form, status=200):
-    statuses = {s.key: s for s in Status.query().fetch()}
+    statuses = Status.by_key()
     events = Event.for_service(service.key, limit=HISTORY_PAGE)
     current = statuses.get(service.status_key(Status.default_key()))
     page = render_template(
@@ -241,15 +259,13 @@ def post_event(service_id):
     """Post an event (status + message) or an informational note for this service."""
     service = Service.get_or_404(service_id)
     form = _event_form(request.form)
-    if form.validate_on_submit():
-        try:
-            Event.post(service, form.message.data, form.status.data or None, form.informational.data)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Posted on {service.name}.", "success")
-            return redirect(url_for("admin.service", service_id=service.slug))
-    return _service_page(service, form, 400)
+    done = _submit(
+        form,
+        lambda: Event.post(service, form.message.data, form.status.data or None, form.informational.data),
+        f"Posted on {service.name}.",
+        url_for("admin.service", service_id=service.slug),
+    )
+    return done or _service_page(service, form, 400)
 
 
 @bp.route("/services/<service_id>/edit", methods=["GET", "POST"])
@@ -259,16 +275,14 @@ def edit_service(service_id):
     current_list = service.service_list.id() if service.service_list else ""
     form = ServiceForm(data={"name": service.name, "description": service.description, "list": current_list})
     form.list.choices = _list_choices()
-    if form.validate_on_submit():
-        try:
-            service.update(name=form.name.data, description=form.description.data, list=form.list.data)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Saved {form.name.data}.", "success")
-            return redirect(url_for("admin.service", service_id=service.slug))
+    done = _submit(
+        form,
+        lambda: service.update(name=form.name.data, description=form.description.data, list=form.list.data),
+        lambda saved: f"Saved {saved.name}.",
+        url_for("admin.service", service_id=service.slug),
+    )
     title = f"Edit {service.name}"
-    return render_template("admin/form.html", form=form, title=title), 400 if form.is_submitted() else 200
+    return done or (render_template("admin/form.html", form=form, title=title), _form_status(form))
 
 
 @bp.route("/services/<service_id>/delete", methods=["GET", "POST"])
@@ -322,22 +336,15 @@ def statuses():
 def create_status():
     """Add a status: name, description, level, image; optionally make it the default."""
     form = _status_form()
-    if form.validate_on_submit():
-        try:
-            status = Status.create(
-                form.name.data,
-                form.description.data,
-                form.image.data,
-                level=form.level.data,
-                default=form.default.data,
-            )
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Created the status {status.name}.", "success")
-            return redirect(url_for("admin.statuses"))
-    code = 400 if form.is_submitted() else 200
-    return render_template("admin/status_form.html", form=form, title="New status"), code
+    done = _submit(
+        form,
+        lambda: Status.create(
+            form.name.data, form.description.data, form.image.data, level=form.level.data, default=form.default.data
+        ),
+        lambda status: f"Created the status {status.name}.",
+        url_for("admin.statuses"),
+    )
+    return done or (render_template("admin/status_form.html", form=form, title="New status"), _form_status(form))
 
 
 @bp.route("/statuses/<status_id>/edit", methods=["GET", "POST"])
@@ -352,22 +359,20 @@ def edit_status(status_id):
         "default": status.key == Status.default_key(),
     }
     form = _status_form(data=data)
-    if form.validate_on_submit():
-        try:
-            status.update(
-                name=form.name.data,
-                description=form.description.data,
-                image=form.image.data,
-                level=form.level.data,
-                default=form.default.data,
-            )
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Saved the status {form.name.data}.", "success")
-            return redirect(url_for("admin.statuses"))
-    code = 400 if form.is_submitted() else 200
-    return render_template("admin/status_form.html", form=form, title=f"Edit {status.name}"), code
+    done = _submit(
+        form,
+        lambda: status.update(
+            name=form.name.data,
+            description=form.description.data,
+            image=form.image.data,
+            level=form.level.data,
+            default=form.default.data,
+        ),
+        lambda saved: f"Saved the status {saved.name}.",
+        url_for("admin.statuses"),
+    )
+    title = f"Edit {status.name}"
+    return done or (render_template("admin/status_form.html", form=form, title=title), _form_status(form))
 
 
 @bp.route("/statuses/<status_id>/delete", methods=["GET", "POST"])
@@ -399,16 +404,13 @@ def lists():
 def create_list():
     """Add a service list."""
     form = ServiceListForm()
-    if form.validate_on_submit():
-        try:
-            service_list = ServiceList.create(form.name.data, form.description.data)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Created the list {service_list.name}.", "success")
-            return redirect(url_for("admin.lists"))
-    code = 400 if form.is_submitted() else 200
-    return render_template("admin/form.html", form=form, title="New service list"), code
+    done = _submit(
+        form,
+        lambda: ServiceList.create(form.name.data, form.description.data),
+        lambda service_list: f"Created the list {service_list.name}.",
+        url_for("admin.lists"),
+    )
+    return done or (render_template("admin/form.html", form=form, title="New service list"), _form_status(form))
 
 
 @bp.route("/lists/<list_id>/edit", methods=["GET", "POST"])
@@ -416,16 +418,14 @@ def edit_list(list_id):
     """Rename or describe a service list."""
     service_list = ServiceList.get_or_404(list_id)
     form = ServiceListForm(data={"name": service_list.name, "description": service_list.description})
-    if form.validate_on_submit():
-        try:
-            service_list.update(name=form.name.data, description=form.description.data)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"Saved the list {form.name.data}.", "success")
-            return redirect(url_for("admin.lists"))
-    code = 400 if form.is_submitted() else 200
-    return render_template("admin/form.html", form=form, title=f"Edit {service_list.name}"), code
+    done = _submit(
+        form,
+        lambda: service_list.update(name=form.name.data, description=form.description.data),
+        lambda saved: f"Saved the list {saved.name}.",
+        url_for("admin.lists"),
+    )
+    title = f"Edit {service_list.name}"
+    return done or (render_template("admin/form.html", form=form, title=title), _form_status(form))
 
 
 @bp.route("/lists/<list_id>/delete", methods=["GET", "POST"])
@@ -534,15 +534,13 @@ def admins():
 def add_admin():
     """Put a Google account on the allowlist."""
     form = AdminForm()
-    if form.validate_on_submit():
-        try:
-            admin, added = Admin.allow(form.email.data, added_by=g.user.email)
-        except StashboardError as error:
-            _model_error(form, error)
-        else:
-            flash(f"{admin.email} is {'now' if added else 'already'} an admin.", "success")
-            return redirect(url_for("admin.admins"))
-    return _admins_page(form, 400)
+    done = _submit(
+        form,
+        lambda: Admin.allow(form.email.data, added_by=g.user.email),
+        lambda allowed: f"{allowed[0].email} is {'now' if allowed[1] else 'already'} an admin.",
+        url_for("admin.admins"),
+    )
+    return done or _admins_page(form, 400)
 
 
 @bp.route("/admins/<email>/remove", methods=["GET", "POST"])

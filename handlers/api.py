@@ -96,7 +96,7 @@ class Presenter:
     """Turns entities into API objects, loading what they refer to in batches."""
 
     def __init__(self):
-        self.statuses = {status.key: status for status in Status.query().fetch()}
+        self.statuses = Status.by_key()
         self.default_key = Status.default_key()
 
     def status(self, key):

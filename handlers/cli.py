@@ -107,7 +107,7 @@ DEMO_EVENTS = (
 @_in_context
 def seed_demo():
     """Fill an empty board with a few demo services, lists and events over the last days."""
-    if Service.query().count(limit=1):
+    if not Service.none_yet():
         click.echo("The board already has services; nothing seeded.")
         return
     for name, description in DEMO_LISTS:

@@ -38,6 +38,11 @@ class Service(SluggedModel):
         return cls.query().order(cls.name).fetch()
 
     @classmethod
+    def none_yet(cls):
+        """Whether the board has no service at all."""
+        return not cls.query().count(limit=1)
+
+    @classmethod
     def in_list(cls, list_key):
         """The services of one list, by name."""
         return sorted(cls.query(cls.service_list == list_key).fetch(), key=lambda s: s.name)

@@ -63,6 +63,11 @@ class Status(SluggedModel):
         return sorted(cls.query().fetch(), key=lambda s: (s.severity, s.name.lower()))
 
     @classmethod
+    def by_key(cls):
+        """Every status by its key, to resolve the statuses of many events with one query."""
+        return {status.key: status for status in cls.query().fetch()}
+
+    @classmethod
     def default_key(cls):
         """The key of the board's default status (None before installation)."""
         return Board.load().default_status
