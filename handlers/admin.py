@@ -140,6 +140,13 @@ def _confirm(question, detail, button, cancel_url):
     )
 
 
+def _ask_then(question, detail, button, cancel_url, action, done, back):
+    """GET asks before a change (nothing changes on GET); the confirmed POST carries it out."""
+    if request.method == "GET":
+        return _confirm(question, detail, button, cancel_url)
+    return _after_post(action, done, back)
+
+
 def _after_post(action, done, back):
     """Carry out a confirmed change; a refusal is a flash message, never a 500."""
     try:
@@ -157,7 +164,7 @@ def _status_choices(statuses, keep_label=None):
 
 
 def _list_choices():
-    return choices([("", "No list")] + [(l.slug, l.name) for l in ServiceList.ordered()])
+    return choices([("", "No list")] + [(lst.slug, lst.name) for lst in ServiceList.ordered()])
 
 
 # --- the board -------------------------------------------------------------
@@ -168,7 +175,7 @@ def _board_rows():
     services = Service.ordered()
     statuses = Status.by_key()
     default_key = Status.default_key()
-    lists = {l.key: l for l in ServiceList.ordered()}
+    lists = {lst.key: lst for lst in ServiceList.ordered()}
     events = ndb.get_multi([s.current_event for s in services if s.current_event])
     events = {e.key: e for e in events if e is not None}
     return [
@@ -289,14 +296,15 @@ def edit_service(service_id):
 def delete_service(service_id):
     """Delete a service and all its events, after asking."""
     service = Service.get_or_404(service_id)
-    if request.method == "GET":
-        return _confirm(
-            f"Delete {service.name}?",
-            "The service and its whole history of events are deleted. This cannot be undone.",
-            "Delete service",
-            url_for("admin.service", service_id=service.slug),
-        )
-    return _after_post(service.delete, f"Deleted {service.name}.", url_for("admin.index"))
+    return _ask_then(
+        f"Delete {service.name}?",
+        "The service and its whole history of events are deleted. This cannot be undone.",
+        "Delete service",
+        url_for("admin.service", service_id=service.slug),
+        service.delete,
+        f"Deleted {service.name}.",
+        url_for("admin.index"),
+    )
 
 
 @bp.route("/services/<service_id>/events/<sid>/delete", methods=["GET", "POST"])
@@ -305,14 +313,15 @@ def delete_event(service_id, sid):
     service = Service.get_or_404(service_id)
     event = Event.get_for_service(service.key, sid)
     back = url_for("admin.service", service_id=service.slug)
-    if request.method == "GET":
-        return _confirm(
-            f"Delete this event of {service.name}?",
-            f"“{event.message}” ({when(event.timestamp)})",
-            "Delete event",
-            back,
-        )
-    return _after_post(event.delete, "Deleted the event.", back)
+    return _ask_then(
+        f"Delete this event of {service.name}?",
+        f"“{event.message}” ({when(event.timestamp)})",
+        "Delete event",
+        back,
+        event.delete,
+        "Deleted the event.",
+        back,
+    )
 
 
 # --- statuses --------------------------------------------------------------
@@ -379,14 +388,15 @@ def edit_status(status_id):
 def delete_status(status_id):
     """Delete a status no event uses and that is not the default, after asking."""
     status = Status.get_or_404(status_id)
-    if request.method == "GET":
-        return _confirm(
-            f"Delete the status {status.name}?",
-            "Only a status that no event uses and that is not the default can be deleted.",
-            "Delete status",
-            url_for("admin.statuses"),
-        )
-    return _after_post(status.delete, f"Deleted the status {status.name}.", url_for("admin.statuses"))
+    return _ask_then(
+        f"Delete the status {status.name}?",
+        "Only a status that no event uses and that is not the default can be deleted.",
+        "Delete status",
+        url_for("admin.statuses"),
+        status.delete,
+        f"Deleted the status {status.name}.",
+        url_for("admin.statuses"),
+    )
 
 
 # --- service lists ---------------------------------------------------------
@@ -395,7 +405,7 @@ def delete_status(status_id):
 @bp.get("/lists/")
 def lists():
     """Every service list with its services; services move between lists from their edit page."""
-    rows = [(l, Service.in_list(l.key)) for l in ServiceList.ordered()]
+    rows = [(lst, Service.in_list(lst.key)) for lst in ServiceList.ordered()]
     unlisted = [s for s in Service.ordered() if s.service_list is None]
     return render_template("admin/lists.html", rows=rows, unlisted=unlisted)
 
@@ -432,14 +442,15 @@ def edit_list(list_id):
 def delete_list(list_id):
     """Delete a service list, after asking; its services stay, with no list."""
     service_list = ServiceList.get_or_404(list_id)
-    if request.method == "GET":
-        return _confirm(
-            f"Delete the list {service_list.name}?",
-            "Its services are kept, with no list.",
-            "Delete list",
-            url_for("admin.lists"),
-        )
-    return _after_post(service_list.delete, f"Deleted the list {service_list.name}.", url_for("admin.lists"))
+    return _ask_then(
+        f"Delete the list {service_list.name}?",
+        "Its services are kept, with no list.",
+        "Delete list",
+        url_for("admin.lists"),
+        service_list.delete,
+        f"Deleted the list {service_list.name}.",
+        url_for("admin.lists"),
+    )
 
 
 # --- the audit log ---------------------------------------------------------
@@ -506,14 +517,15 @@ def create_token():
 def revoke_token(token_id):
     """Revoke a token, after asking: its next use is refused."""
     token = ApiToken.find(token_id)
-    if request.method == "GET":
-        return _confirm(
-            f"Revoke the token “{token.name}” of {token.email}?",
-            "Whatever uses it is refused from its next request on. This cannot be undone.",
-            "Revoke token",
-            url_for("admin.credentials"),
-        )
-    return _after_post(token.revoke, f"Revoked the token “{token.name}”.", url_for("admin.credentials"))
+    return _ask_then(
+        f"Revoke the token “{token.name}” of {token.email}?",
+        "Whatever uses it is refused from its next request on. This cannot be undone.",
+        "Revoke token",
+        url_for("admin.credentials"),
+        token.revoke,
+        f"Revoked the token “{token.name}”.",
+        url_for("admin.credentials"),
+    )
 
 
 # --- admins ----------------------------------------------------------------
@@ -552,14 +564,15 @@ def remove_admin(email):
     if admin.email == g.user.email:
         flash("You cannot remove yourself; ask another admin.", "error")
         return redirect(url_for("admin.admins"))
-    if request.method == "GET":
-        return _confirm(
-            f"Remove {admin.email} from the admins?",
-            "They can no longer change the board, and their API tokens stop working.",
-            "Remove admin",
-            url_for("admin.admins"),
-        )
-    return _after_post(admin.remove, f"Removed {admin.email} from the admins.", url_for("admin.admins"))
+    return _ask_then(
+        f"Remove {admin.email} from the admins?",
+        "They can no longer change the board, and their API tokens stop working.",
+        "Remove admin",
+        url_for("admin.admins"),
+        admin.remove,
+        f"Removed {admin.email} from the admins.",
+        url_for("admin.admins"),
+    )
 
 
 def register(app):

@@ -113,7 +113,7 @@ class Presenter:
         event_keys = [s.current_event for s in services if s.current_event]
         list_keys = list({s.service_list for s in services if s.service_list})
         events = {e.key: e for e in ndb.get_multi(event_keys) if e is not None}
-        lists = {l.key: l for l in ndb.get_multi(list_keys) if l is not None}
+        lists = {lst.key: lst for lst in ndb.get_multi(list_keys) if lst is not None}
         return [
             service.to_dict(
                 url,
@@ -254,7 +254,7 @@ def delete_status(status_id):
 
 def list_lists():
     """Every service list, ordered by name."""
-    return json_response({"lists": [l.to_dict(url) for l in ServiceList.ordered()]})
+    return json_response({"lists": [lst.to_dict(url) for lst in ServiceList.ordered()]})
 
 
 def get_list(list_id):

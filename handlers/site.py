@@ -156,7 +156,7 @@ class Board:
         by_list = defaultdict(list)
         for row in self.rows:
             by_list[row.service.service_list].append(row)
-        groups = [Group(l.name, l, by_list.pop(l.key)) for l in lists if l.key in by_list]
+        groups = [Group(lst.name, lst, by_list.pop(lst.key)) for lst in lists if lst.key in by_list]
         rest = [row for rows in by_list.values() for row in rows]
         if rest:
             groups.append(Group("Other services" if groups else "Services", None, rest))
@@ -274,7 +274,7 @@ def service_lists():
     """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
     lists = ServiceList.ordered()
     statuses = Status.by_severity()
-    chosen_lists = _chosen("filter", {l.slug for l in lists}, "service list")
+    chosen_lists = _chosen("filter", {lst.slug for lst in lists}, "service list")
     chosen_statuses = _chosen("status", {s.slug for s in statuses}, "status")
     board = Board(Service.ordered())
     rows = [

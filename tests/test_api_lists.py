@@ -16,7 +16,7 @@ def test_create_answers_the_list_object(admin):
 def test_lists_are_ordered_by_name(admin, client):
     for name in ("Zed", "Alpha", "Middle"):
         admin.post("/service-lists", {"name": name, "description": "d"}, status=201)
-    assert [l["id"] for l in client.get("/api/v1/service-lists").json["lists"]] == ["alpha", "middle", "zed"]
+    assert [lst["id"] for lst in client.get("/api/v1/service-lists").json["lists"]] == ["alpha", "middle", "zed"]
 
 
 def test_a_duplicate_list_is_a_409(admin, client, service):

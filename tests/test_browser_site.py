@@ -3,7 +3,6 @@
 import datetime
 import os
 import pathlib
-import shutil
 
 import feedparser
 import pytest
