@@ -22,6 +22,7 @@ from models import (
     Status,
     StatusImage,
     acting_as,
+    utcnow,
 )
 
 public_api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -75,7 +76,7 @@ def parse_bound(name, end=False):
     value = request.args.get(name)
     if value is None or not value.strip():
         return None
-    today = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    today = utcnow()
     start_of_day = today.replace(hour=0, minute=0, second=0, microsecond=0)
     end_of_day = today.replace(hour=23, minute=59, second=59, microsecond=999999)
     try:

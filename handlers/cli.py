@@ -19,6 +19,7 @@ from models import (
     StashboardError,
     acting_as,
     install,
+    utcnow,
 )
 
 
@@ -112,7 +113,7 @@ def seed_demo():
         return
     for name, description in DEMO_LISTS:
         ServiceList.create(name, description)
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    now = utcnow()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     days = current_app.config["HISTORY_DAYS"]
     for name, description, list_id in DEMO_SERVICES:

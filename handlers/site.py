@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from google.cloud import ndb
 
 from handlers import api
-from models import LEVELS, Event, Service, ServiceList, Status
+from models import LEVELS, Event, Service, ServiceList, Status, image_path, utcnow
 
 bp = Blueprint("site", __name__)
 
@@ -38,8 +38,7 @@ BANNERS = {
 
 def utc_today():
     """Midnight (naive UTC) starting today: the server's day boundaries are UTC."""
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # --- what the pages show about services --------------------------------------
@@ -374,7 +373,7 @@ def _feed(endpoint):
     services = _feed_services()
     events = Event.newest(FEED_SIZE, [s.key for s in services] if services is not None else None)
     names = {s.key: s.name for s in services or ndb.get_multi(list({e.service_key for e in events})) if s}
-    statuses = {s.key: s for s in Status.by_severity()}
+    statuses = Status.by_key()
     site = current_app.config["SITE_NAME"]
     query = {"services": request.args["services"]} if services else {}
     feed = FeedGenerator()
@@ -452,8 +451,7 @@ def utctime(timestamp):
 @bp.app_template_global("status_icon")
 def status_icon(status):
     """URL of a status's icon."""
-    image = status.image if status else "question"
-    return url_for("images", filename=f"icons/fugue/{image}.png")
+    return url_for("images", filename=image_path(status.image if status else "question"))
 
 
 def register(app):

@@ -8,7 +8,8 @@ from models.install import install
 from models.service import Service
 from models.service_list import ServiceList
 from models.status import LEVELS, Board, Status
-from models.status_image import StatusImage
+from models.status_image import StatusImage, image_path
+from models.times import utcnow
 
 __all__ = [
     "Actor",
@@ -28,5 +29,7 @@ __all__ = [
     "StatusImage",
     "acting_as",
     "http_date",
+    "image_path",
     "install",
+    "utcnow",
 ]

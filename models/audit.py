@@ -7,6 +7,8 @@ import datetime
 
 from google.cloud import ndb
 
+from models.times import utcnow
+
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
@@ -71,7 +73,7 @@ class AuditEntry(ndb.Model):
         actor = current_actor()
         parent = key.parent()
         entry = cls(
-            timestamp=datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
+            timestamp=utcnow(),
             actor_email=actor.email,
             actor_via=actor.via,
             token_name=actor.token_name,

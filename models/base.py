@@ -58,44 +58,39 @@ class SluggedModel(ndb.Model):
 
     def modify(self, fields, check=None, then=None):
         """Set `fields` on the stored entity; answers the updated entity."""
-        key = self.key
 
-        @ndb.transactional()
-        def txn():
-            entity = self._reread(key)
-            if check:
-                check(entity)
-            before = snapshot(entity)
+        def change(entity, before):
             entity.populate(**fields)
             entity.put()
-            AuditEntry.record("update", key, before=before, after=snapshot(entity))
+            AuditEntry.record("update", entity.key, before=before, after=snapshot(entity))
             if then:
                 then(entity)
-            return entity
 
-        return txn()
+        return self._write(check, change)
 
     def remove(self, check=None, then=None):
         """Delete the stored entity; `then` may return notes for the audit entry."""
+
+        def change(entity, before):
+            if then:
+                before.update(then(entity) or {})
+            entity.key.delete()
+            AuditEntry.record("delete", entity.key, before=before)
+
+        return self._write(check, change)
+
+    def _write(self, check, change):
+        """Re-read the entity in a transaction, let `check` refuse, then `change(entity, before)`."""
         key = self.key
 
         @ndb.transactional()
         def txn():
-            entity = self._reread(key)
+            entity = key.get()
+            if entity is None:
+                raise NotFound(f"No {self.LABEL} '{key.id()}'.")
             if check:
                 check(entity)
-            before = snapshot(entity)
-            if then:
-                before.update(then(entity) or {})
-            key.delete()
-            AuditEntry.record("delete", key, before=before)
+            change(entity, snapshot(entity))
             return entity
 
         return txn()
-
-    @classmethod
-    def _reread(cls, key):
-        entity = key.get()
-        if entity is None:
-            raise NotFound(f"No {cls.LABEL} '{key.id()}'.")
-        return entity

@@ -10,7 +10,7 @@ from google.cloud import ndb
 from models.audit import AuditEntry, snapshot
 from models.errors import InvalidInput, NotFound
 from models.fields import NAME_MAX, clean_text
-from models.service import utcnow
+from models.times import utcnow
 
 TOKEN_PREFIX = "sbt"
 # Recording every use would make each API write also a token write; once a minute is enough.
@@ -86,6 +86,14 @@ def _digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _secret_id(secret):
+    """The public id inside a secret shaped `sbt_<id>_<random>`, or None for any other shape."""
+    parts = secret.split("_", 2)
+    if len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isalnum():
+        return parts[1]
+    return None
+
+
 class ApiToken(ndb.Model):
     """A bearer token for the admin API. Only a hash of the secret is stored.
 
@@ -125,10 +133,10 @@ class ApiToken(ndb.Model):
     @classmethod
     def authenticate(cls, secret):
         """The live token whose secret this is, or None; notes when it was last used."""
-        parts = (secret or "").split("_", 2)
-        if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isalnum():
+        token_id = _secret_id(secret or "")
+        if token_id is None:
             return None
-        token = cls.get_by_id(parts[1])
+        token = cls.get_by_id(token_id)
         if token is None or token.revoked is not None:
             return None
         if not hmac.compare_digest(token.secret_hash, _digest(secret)):
@@ -149,8 +157,7 @@ class ApiToken(ndb.Model):
     def find(cls, token_or_id):
         """A token by its public id or by its secret, or NotFound."""
         value = (token_or_id or "").strip()
-        parts = value.split("_", 2)
-        token_id = parts[1] if len(parts) == 3 and parts[0] == TOKEN_PREFIX else value
+        token_id = _secret_id(value) or value
         token = cls.get_by_id(token_id) if token_id.isalnum() else None
         if token is None:
             raise NotFound(f"No API token '{token_id}'.")

@@ -8,8 +8,8 @@ from google.cloud import ndb
 from models.audit import AuditEntry, snapshot
 from models.errors import InvalidInput, NotFound
 from models.fields import MESSAGE_MAX, clean_text, parse_bool
-from models.service import utcnow
 from models.status import Status
+from models.times import utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
 SID_MAX = 2**63 - 1

@@ -1,16 +1,10 @@
 """Services: the things a status page reports on (Web API, Website, …)."""
 
-import datetime
-
 from google.cloud import ndb
 
 from models.base import SluggedModel
 from models.service_list import ServiceList
-
-
-def utcnow():
-    """Naive UTC now, with microseconds: how the board stores times."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+from models.times import utcnow
 
 
 class Service(SluggedModel):

@@ -6,7 +6,7 @@ from models.audit import AuditEntry, snapshot
 from models.base import SluggedModel
 from models.errors import Conflict, InvalidInput
 from models.fields import clean_text, parse_bool
-from models.status_image import StatusImage
+from models.status_image import StatusImage, image_path
 
 LEVELS = ("NORMAL", "WARNING", "ERROR", "CRITICAL")
 
@@ -134,7 +134,7 @@ class Status(SluggedModel):
             "name": self.name,
             "description": self.description or "",
             "level": self.level,
-            "image": image_url(f"icons/fugue/{self.image}.png"),
+            "image": image_url(image_path(self.image)),
             "url": url("status", status_id=self.slug),
             "default": self.key == default_key,
         }

@@ -51,6 +51,11 @@ FUGUE_ICONS = (
 )
 
 
+def image_path(name, icon_set="fugue"):
+    """Path of an icon below /images (statuses store only the name; the shipped set is Fugue)."""
+    return f"icons/{icon_set}/{name}.png"
+
+
 class StatusImage(ndb.Model):
     """An icon a status may use; the key id is its name (`cross-circle`)."""
 
@@ -64,7 +69,7 @@ class StatusImage(ndb.Model):
     @property
     def path(self):
         """Path of the icon below /images."""
-        return f"icons/{self.icon_set}/{self.name}.png"
+        return image_path(self.name, self.icon_set)
 
     @classmethod
     def catalog(cls):
