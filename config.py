@@ -26,6 +26,15 @@ def from_environment(env=os.environ):
         "SITE_LOGO_TEXT": env.get("SITE_LOGO_TEXT", ""),
         "REPORT_PROBLEM_URL": env.get("REPORT_PROBLEM_URL", ""),
         "HISTORY_DAYS": int(env.get("HISTORY_DAYS", "5")),
+        # --- the page cache (handlers/cache.py) -------------------------------
+        # Public answers are rendered once per instance and kept until a write touches them.
+        "PAGE_CACHE": env.get("PAGE_CACHE", "on").strip().lower() not in ("off", "0", "false", "no"),
+        # How often an instance looks for other instances' writes (seconds).
+        "CACHE_CHECK_SECONDS": float(env.get("CACHE_CHECK_SECONDS", "2")),
+        # The most the cache may hold per process (bytes of bodies).
+        "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),
+        # Static files: as long as app.yaml lets App Engine's edge keep them.
+        "SEND_FILE_MAX_AGE_DEFAULT": 3600,
         # The API contract: request bodies over 1 MiB answer 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "GAE_ENV": env.get("GAE_ENV", ""),

@@ -7,7 +7,8 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, site
+from handlers import admin, api, auth, cli, errors, site, tasks
+from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import install
 
@@ -20,7 +21,6 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
 
     errors.register(app)
-    api.register(app)
     site.register(app)
     cli.register(app)
 
@@ -45,11 +45,15 @@ def create_app(test_config=None):
 
     # After the checks above: CSRF reads the body, which must not be an oversized one.
     auth.register(app)
+    api.register(app)
     admin.register(app)
+    tasks.register(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
     app.wsgi_app = ndb_wsgi_middleware(app.wsgi_app, app)
+    # Outermost: a cached public answer needs neither Flask nor the Datastore.
+    app.wsgi_app = PageCache(app.wsgi_app, app)
     return app
 
 

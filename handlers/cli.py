@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from handlers.context import ndb_context
 from models import (
     Actor,
-    Admin,
     ApiToken,
     Event,
+    Installation,
     Service,
     ServiceList,
     StashboardError,
@@ -54,10 +54,9 @@ def _in_context(function):
 @_in_context
 def create_api_token(email, name):
     """Create an admin API token for EMAIL (added to the admins if missing); prints the token last."""
-    admin, added = Admin.allow(email, added_by=_operator().email)
+    token, secret, added = ApiToken.issue_to_admin(email, name, added_by=_operator().email)
     if added:
-        click.echo(f"Added {admin.email} to the admins.")
-    token, secret = ApiToken.issue(admin.email, name)
+        click.echo(f"Added {token.email} to the admins.")
     click.echo(f"Token {token.token_id} ({token.name}) for {token.email}; it is shown only this once:")
     click.echo(secret)
 
@@ -125,6 +124,38 @@ def seed_demo():
     click.echo(f"Seeded {len(DEMO_SERVICES)} services, {len(DEMO_LISTS)} lists and their events.")
 
 
+@click.command("rebuild-history")
+@click.option("--start-after", metavar="SERVICE_ID", default="", help="Resume an interrupted run after this service.")
+@_in_context
+def rebuild_history(start_after):
+    """Rebuild every service's newest event, current status and day rollups from its events: for
+    boards written before rollups existed, or after a bulk import.
+
+    Idempotent: a service already right is only read. Services are walked in id order and the
+    progress bar names the last one done, so an interrupted run resumes with --start-after.
+    """
+    run = Event.rebuild_all(start_after)
+    changed, done = 0, start_after
+    try:
+        with click.progressbar(length=len(run), label="Rebuilding history", item_show_func=_done_up_to) as bar:
+            for service_id, service_changed in run:
+                changed += service_changed
+                done = service_id
+                bar.update(1, done)
+    except BaseException:  # interrupted or failed: say where to resume, whatever stopped it
+        if done:
+            click.echo(f"Stopped after {done}; resume with --start-after {done}", err=True)
+        raise
+    click.echo(f"{changed} of {len(run)} services changed.")
+    if start_after and not Installation.load().indexed:
+        click.echo("Run it once without --start-after to let the board read its index instead of every service.")
+
+
+def _done_up_to(service_id):
+    """The progress bar's label: the id to resume after if the run stops here."""
+    return f"done up to {service_id}" if service_id else None
+
+
 @click.command("install")
 @_in_context
 def install_board():
@@ -134,5 +165,5 @@ def install_board():
 
 def register(app):
     """Add the commands to `flask --app main`."""
-    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, install_board):
+    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, rebuild_history, install_board):
         app.cli.add_command(command)

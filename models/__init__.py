@@ -1,15 +1,17 @@
 """The board's entities, stored with Cloud NDB in Firestore in Datastore mode."""
 
-from models.audit import Actor, AuditEntry, acting_as
+from models.audit import SYSTEM as SYSTEM_ACTOR
+from models.audit import Actor, AuditEntry, acting_as, observe_changes
+from models.board import Board
 from models.credentials import Admin, ApiToken
 from models.errors import Conflict, InvalidInput, NotFound, StashboardError
-from models.event import Event, http_date
+from models.event import Event
 from models.install import install
-from models.service import Service
+from models.service import LatestEvent, Service
 from models.service_list import ServiceList
-from models.status import LEVELS, Board, Status
+from models.status import LEVELS, Installation, Status
 from models.status_image import StatusImage, image_path
-from models.times import utcnow
+from models.times import http_date, utc_midnight, utcnow
 
 __all__ = [
     "Actor",
@@ -19,17 +21,22 @@ __all__ = [
     "Board",
     "Conflict",
     "Event",
+    "Installation",
     "InvalidInput",
     "LEVELS",
+    "LatestEvent",
     "NotFound",
     "Service",
     "ServiceList",
     "StashboardError",
     "Status",
     "StatusImage",
+    "SYSTEM_ACTOR",
     "acting_as",
     "http_date",
     "image_path",
     "install",
+    "observe_changes",
+    "utc_midnight",
     "utcnow",
 ]

@@ -1,12 +1,20 @@
-"""The audit log: who changed what, through which credential, before and after."""
+"""The audit log: who changed what, through which credential, before and after.
+
+Every write to the board goes through `insert` or `change` below: one transaction
+that re-reads what it changes, refuses what it must, and appends the audit entry.
+The log is also how every instance learns that the board changed (see `since`).
+"""
 
 import contextlib
 import contextvars
 import dataclasses
 import datetime
+import functools
+import weakref
 
 from google.cloud import ndb
 
+from models.errors import Conflict, InvalidInput, NotFound
 from models.times import utcnow
 
 
@@ -20,7 +28,12 @@ class Actor:
 
 
 SYSTEM = Actor(email="system", via="system")
+# Writes to one service, and writes to services that share a board index document,
+# contend: the whole transaction is tried again (reads inside it fail fast, retries=0,
+# so that the transaction, not the read, is retried).
+TRANSACTION_RETRIES = 8
 _actor = contextvars.ContextVar("stashboard_actor", default=SYSTEM)
+_observers = weakref.WeakSet()
 
 
 @contextlib.contextmanager
@@ -38,12 +51,28 @@ def current_actor():
     return _actor.get()
 
 
+def observe_changes(observer):
+    """Call `observer.changed(entry)` for each audit entry once its transaction has committed.
+
+    Held weakly: an observer (the page cache of one app) goes away with its app.
+    """
+    _observers.add(observer)
+
+
+def _notify(entry):
+    for observer in list(_observers):
+        observer.changed(entry)
+
+
 def snapshot(entity):
-    """A JSON-ready copy of an entity's stored values (keys become ids)."""
+    """A JSON-ready copy of an entity's stored values (keys become ids), less what it derives."""
     if entity is None:
         return None
     values = {"id": entity.key.id()}
+    skipped = getattr(entity, "NOT_AUDITED", ())
     for name in entity._properties:
+        if name in skipped:
+            continue
         value = getattr(entity, name)
         if isinstance(value, ndb.Key):
             value = value.id()
@@ -85,14 +114,78 @@ class AuditEntry(ndb.Model):
             after=after,
         )
         entry.put()
+        ndb.get_context().call_on_commit(functools.partial(_notify, entry))
         return entry
 
     @classmethod
     def newest(cls, kind=None, actor_email=None, limit=100, cursor=None):
-        """The newest entries first, optionally only one kind or one actor's."""
+        """The newest entries first, optionally only one kind or one actor's.
+
+        `cursor` is the url-safe text of a previous page's cursor; a mangled one is InvalidInput.
+        """
+        if cursor:
+            try:
+                cursor = ndb.Cursor(urlsafe=cursor)
+            except Exception as error:  # any decoding error means the same thing
+                raise InvalidInput("That page link is not valid.") from error
         query = cls.query()
         if kind:
             query = query.filter(cls.kind == kind)
         if actor_email:
             query = query.filter(cls.actor_email == actor_email)
-        return query.order(-cls.timestamp).fetch_page(limit, start_cursor=cursor)
+        return query.order(-cls.timestamp).fetch_page(limit, start_cursor=cursor or None)
+
+    @classmethod
+    def since(cls, moment, limit=1000):
+        """Entries stamped at or after `moment`, oldest first: how an instance hears of others' writes."""
+        return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
+
+
+def insert(entity, label, view=snapshot, then=None):
+    """Store a new `entity` whose key must be free (else Conflict), with its audit entry.
+
+    `then(entity)` makes more writes in the same transaction.
+    """
+
+    @ndb.transactional(retries=TRANSACTION_RETRIES)
+    def txn():
+        if entity.key.get(retries=0) is not None:
+            raise Conflict(f"A {label} with id '{entity.key.id()}' already exists.")
+        entity.put()
+        AuditEntry.record("create", entity.key, after=view(entity))
+        if then:
+            then(entity)
+
+    txn()
+    return entity
+
+
+def change(key, label, apply, check=None, view=snapshot):
+    """Re-read `key` in a transaction, let `check(entity)` refuse, then `apply(entity)`.
+
+    `apply` answers what it did to the entity: "update" (it is stored and audited),
+    "delete" (it is deleted and audited) or None (nothing to store), optionally as
+    (action, notes) with notes for the audit entry. Missing is NotFound. Answers the entity.
+    """
+
+    @ndb.transactional(retries=TRANSACTION_RETRIES)
+    def txn():
+        entity = key.get(retries=0)
+        if entity is None:
+            raise NotFound(f"No {label} '{key.id()}'.")
+        if check:
+            check(entity)
+        before = view(entity)
+        action = apply(entity)
+        if isinstance(action, tuple):
+            action, notes = action
+            before.update(notes)
+        if action == "delete":
+            key.delete()
+            AuditEntry.record("delete", key, before=before)
+        elif action == "update":
+            entity.put()
+            AuditEntry.record("update", key, before=before, after=view(entity))
+        return entity
+
+    return txn()

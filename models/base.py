@@ -2,8 +2,7 @@
 
 from google.cloud import ndb
 
-from models.audit import AuditEntry, snapshot
-from models.errors import Conflict, NotFound
+from models import audit
 from models.fields import DESCRIPTION_MAX, NAME_MAX, clean_text, get_by_slug, slug_for
 
 
@@ -29,6 +28,11 @@ class SluggedModel(ndb.Model):
         """The entity with this slug, or NotFound."""
         return get_by_slug(cls, slug, cls.LABEL)
 
+    @classmethod
+    def get_multi(cls, keys):
+        """The entities of `keys` in one batch, None where one is missing."""
+        return ndb.get_multi(list(keys))
+
     @staticmethod
     def clean_names(changes, required=False):
         """Checked `name` and `description` from `changes` (both needed when `required`)."""
@@ -41,56 +45,24 @@ class SluggedModel(ndb.Model):
     @classmethod
     def insert(cls, fields, then=None):
         """Store a new entity keyed by the slug of fields["name"]; a taken slug is a Conflict."""
-        key = ndb.Key(cls, slug_for(fields["name"]))
-
-        @ndb.transactional()
-        def txn():
-            if key.get() is not None:
-                raise Conflict(f"A {cls.LABEL} with id '{key.id()}' already exists.")
-            entity = cls(key=key, **fields)
-            entity.put()
-            AuditEntry.record("create", key, after=snapshot(entity))
-            if then:
-                then(entity)
-            return entity
-
-        return txn()
+        entity = cls(key=ndb.Key(cls, slug_for(fields["name"])), **fields)
+        return audit.insert(entity, cls.LABEL, then=then)
 
     def modify(self, fields, check=None, then=None):
         """Set `fields` on the stored entity; answers the updated entity."""
 
-        def change(entity, before):
+        def apply(entity):
             entity.populate(**fields)
-            entity.put()
-            AuditEntry.record("update", entity.key, before=before, after=snapshot(entity))
             if then:
                 then(entity)
+            return "update"
 
-        return self._write(check, change)
+        return audit.change(self.key, self.LABEL, apply, check=check)
 
     def remove(self, check=None, then=None):
-        """Delete the stored entity; `then` may return notes for the audit entry."""
+        """Delete the stored entity after `then(entity)` made its other writes (and maybe audit notes)."""
 
-        def change(entity, before):
-            if then:
-                before.update(then(entity) or {})
-            entity.key.delete()
-            AuditEntry.record("delete", entity.key, before=before)
+        def apply(entity):
+            return "delete", (then(entity) if then else None) or {}
 
-        return self._write(check, change)
-
-    def _write(self, check, change):
-        """Re-read the entity in a transaction, let `check` refuse, then `change(entity, before)`."""
-        key = self.key
-
-        @ndb.transactional()
-        def txn():
-            entity = key.get()
-            if entity is None:
-                raise NotFound(f"No {self.LABEL} '{key.id()}'.")
-            if check:
-                check(entity)
-            change(entity, snapshot(entity))
-            return entity
-
-        return txn()
+        return audit.change(self.key, self.LABEL, apply, check=check)

@@ -7,8 +7,9 @@ import secrets
 
 from google.cloud import ndb
 
-from models.audit import AuditEntry, snapshot
-from models.errors import InvalidInput, NotFound
+from models import audit
+from models.audit import snapshot
+from models.errors import Conflict, InvalidInput, NotFound
 from models.fields import NAME_MAX, clean_text
 from models.times import utcnow
 
@@ -45,6 +46,14 @@ class Admin(ndb.Model):
             return False
 
     @classmethod
+    def find(cls, email):
+        """The stored admin with this email, or NotFound (a malformed email is InvalidInput)."""
+        admin = cls.get_by_id(normalize_email(email))
+        if admin is None:
+            raise NotFound(f"No admin '{email}'.")
+        return admin
+
+    @classmethod
     def ordered(cls):
         """Every stored admin, by email."""
         return cls.query().order(cls.key).fetch()
@@ -53,33 +62,17 @@ class Admin(ndb.Model):
     def allow(cls, email, added_by):
         """Put `email` on the allowlist; returns (admin, created?)."""
         key = ndb.Key(cls, normalize_email(email))
-
-        @ndb.transactional()
-        def txn():
-            admin = key.get()
-            if admin is not None:
-                return admin, False
-            admin = cls(key=key, added_by=added_by, created=utcnow())
-            admin.put()
-            AuditEntry.record("create", key, after=snapshot(admin))
-            return admin, True
-
-        return txn()
+        existing = key.get()
+        if existing is not None:
+            return existing, False
+        try:
+            return audit.insert(cls(key=key, added_by=added_by, created=utcnow()), "admin"), True
+        except Conflict:  # added by someone else meanwhile: the same outcome
+            return key.get(), False
 
     def remove(self):
         """Take the account off the allowlist (its tokens stop working with it)."""
-        key = self.key
-
-        @ndb.transactional()
-        def txn():
-            admin = key.get()
-            if admin is None:
-                raise NotFound(f"No admin '{key.id()}'.")
-            key.delete()
-            AuditEntry.record("delete", key, before=snapshot(admin))
-            return admin
-
-        return txn()
+        return audit.change(self.key, "admin", lambda admin: "delete")
 
 
 def _digest(secret):
@@ -121,14 +114,14 @@ class ApiToken(ndb.Model):
         token_id = secrets.token_hex(6)
         secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
         token = cls(id=token_id, email=email, name=name, secret_hash=_digest(secret), created=utcnow())
+        return audit.insert(token, "API token", view=_public), secret
 
-        @ndb.transactional()
-        def txn():
-            token.put()
-            AuditEntry.record("create", token.key, after=_public(token))
-
-        txn()
-        return token, secret
+    @classmethod
+    def issue_to_admin(cls, email, name, added_by):
+        """Allowlist `email` if it is not yet, then issue it a token: (token, secret, allowlisted now?)."""
+        admin, added = Admin.allow(email, added_by=added_by)
+        token, secret = cls.issue(admin.email, name)
+        return token, secret, added
 
     @classmethod
     def authenticate(cls, secret):
@@ -165,21 +158,14 @@ class ApiToken(ndb.Model):
 
     def revoke(self):
         """Stop the token working from its next use on."""
-        key = self.key
 
-        @ndb.transactional()
-        def txn():
-            token = key.get()
-            if token is None:
-                raise NotFound(f"No API token '{key.id()}'.")
+        def apply(token):
             if token.revoked is None:
-                before = _public(token)
                 token.revoked = utcnow()
-                token.put()
-                AuditEntry.record("update", key, before=before, after=_public(token))
-            return token
+                return "update"
+            return None
 
-        return txn()
+        return audit.change(self.key, "API token", apply, view=_public)
 
 
 def _public(token):

@@ -1,15 +1,17 @@
 """Events: a service's history; the newest one gives its current status."""
 
 import datetime
-from email.utils import format_datetime
 
 from google.cloud import ndb
 
+from models import audit, history
 from models.audit import AuditEntry, snapshot
+from models.board_index import BoardShard, row_of
 from models.errors import InvalidInput, NotFound
 from models.fields import MESSAGE_MAX, clean_text, parse_bool
-from models.status import Status
-from models.times import utcnow
+from models.service import LatestEvent, Service
+from models.status import Installation, Status
+from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
 SID_MAX = 2**63 - 1
@@ -37,6 +39,16 @@ class Event(ndb.Model):
         """The key of the service this event belongs to."""
         return self.key.parent()
 
+    @property
+    def service_id(self):
+        """The id of the service this event belongs to."""
+        return self.key.parent().id()
+
+    @property
+    def status_id(self):
+        """The id of the event's status."""
+        return self.status.id()
+
     @classmethod
     def for_service(cls, service_key, start=None, end=None, limit=None):
         """The service's events, newest first, optionally within [start, end] (naive UTC)."""
@@ -48,37 +60,36 @@ class Event(ndb.Model):
         return query.order(-cls.timestamp).fetch(limit)
 
     @classmethod
-    def since(cls, start):
-        """Every service's events from `start` (naive UTC) on, oldest first.
+    def newest_of(cls, service, limit):
+        """The service's newest `limit` (at most Service.RECENT) events, newest first, read by key.
 
-        One query for the whole board: the front page's history grid needs no
-        query per service or per day.
+        A service whose list of newest events was never made (a board from before it) is queried.
         """
-        return cls.query(cls.timestamp >= start).order(cls.timestamp).fetch()
+        if service.recent is None:
+            return cls.for_service(service.key, limit=limit)
+        return cls.get_recent([(service.slug, sid, stamp) for sid, stamp in service.recent or []], limit)
 
     @classmethod
-    def newest(cls, limit, service_keys=None):
-        """The board's newest `limit` events, newest first; only these services' when given (feeds)."""
-        if service_keys is None:
-            return cls.query().order(-cls.timestamp).fetch(limit)
-        # One ancestor query per named service: strongly consistent, and bounded by the filter.
-        events = [event for key in service_keys for event in cls.for_service(key, limit=limit)]
-        return sorted(events, key=lambda event: event.timestamp, reverse=True)[:limit]
+    def get_recent(cls, recent, limit):
+        """The newest `limit` of (service id, sid, ISO timestamp) triples, read in one batch, newest first."""
+        newest = sorted(recent, key=lambda item: item[2], reverse=True)[:limit]
+        keys = [ndb.Key("Service", service_id, cls, int(sid)) for service_id, sid, _ in newest]
+        return [event for event in ndb.get_multi(keys) if event is not None]
 
     @classmethod
     def get_for_service(cls, service_key, sid):
         """The event `sid` of this service, or NotFound (malformed sids included)."""
-        if not (sid.isascii() and sid.isdigit()) or not 0 < int(sid) <= SID_MAX:
-            raise NotFound(f"No event '{sid}' for service '{service_key.id()}'.")
-        event = ndb.Key(cls, int(sid), parent=service_key).get()
+        event = cls.key_for(service_key, sid).get()
         if event is None:
             raise NotFound(f"No event '{sid}' for service '{service_key.id()}'.")
         return event
 
     @classmethod
-    def count_with_status(cls, status_key):
-        """How many events, across all services, carry this status."""
-        return cls.query(cls.status == status_key).count()
+    def key_for(cls, service_key, sid):
+        """The key of event `sid` of this service; a sid no event could have is NotFound."""
+        if not (sid.isascii() and sid.isdigit()) or not 0 < int(sid) <= SID_MAX:
+            raise NotFound(f"No event '{sid}' for service '{service_key.id()}'.")
+        return ndb.Key(cls, int(sid), parent=service_key)
 
     @classmethod
     def post(cls, service, message, status_id=None, informational=None, at=None):
@@ -87,6 +98,7 @@ class Event(ndb.Model):
         With no status the event keeps the service's current status (the default one
         when it has none). An event never sorts before the service's previous one;
         `at` (naive UTC, for seeding and imports) must be later than that one.
+        The service's newest event, status and day rollup change in the same transaction.
         """
         message = clean_text(message, "message", MESSAGE_MAX)
         informational = parse_bool(informational, "informational") if informational is not None else False
@@ -94,89 +106,119 @@ class Event(ndb.Model):
             status_key = Status.get_or_404(str(status_id).strip()).key
         else:
             status_key = None
-        service_key = service.key
+        posted = []
 
-        @ndb.transactional()
-        def txn():
-            current = service_key.get()
-            if current is None:
-                raise NotFound(f"No service '{service_key.id()}'.")
+        def apply(current):
             key = status_key or current.status_key(Status.default_key())
             if key is None:
                 raise InvalidInput("No 'status' given and the board has no default status.")
             timestamp = at or utcnow()
-            previous = current.current_event.get() if current.current_event else None
+            previous = current.latest_event
             if previous is not None and previous.timestamp >= timestamp:
                 if at is not None:
                     raise InvalidInput("A backdated event must be newer than the service's newest event.")
                 timestamp = previous.timestamp + ONE_MICROSECOND
-            event = cls(
-                parent=service_key,
-                timestamp=timestamp,
-                message=message,
-                status=key,
-                informational=informational,
-            )
+            event = cls(parent=current.key, timestamp=timestamp, message=message, status=key,
+                        informational=informational)
             event.put()
-            before = snapshot(current)
-            current.current_event = event.key
+            AuditEntry.record("create", event.key, after=snapshot(event))
+            start = current.current_status.id() if current.current_status else None
+            current.days = history.with_event(
+                current.days, timestamp.date(), start, None if informational else key.id(), informational
+            )
+            current.latest = LatestEvent.of(event).to_json()
+            current.recent = [[event.sid, timestamp.isoformat()], *(current.recent or [])][: current.RECENT]
             if not informational:
                 current.current_status = key
             current.updated = timestamp
-            current.put()
-            AuditEntry.record("create", event.key, after=snapshot(event))
-            AuditEntry.record("update", service_key, before=before, after=snapshot(current))
-            return event
+            BoardShard.write([current])
+            posted.append(event)
+            return "update"
 
-        return txn()
+        audit.change(service.key, "service", apply)
+        return posted[-1]
 
     def delete(self):
-        """Remove the event; the service's newest event and status follow, in one transaction."""
+        """Remove the event; the service's newest event, status and rollups follow, in one transaction."""
         key = self.key
-        service_key = self.service_key
 
-        @ndb.transactional()
-        def txn():
+        def apply(service):
             event = key.get()
-            service = service_key.get()
-            if event is None or service is None:
-                raise NotFound(f"No event '{key.id()}' for service '{service_key.id()}'.")
-            before = snapshot(service)
-            newest = [k for k in Event._newest_keys(service_key) if k != key]
-            service.current_event = newest[0] if newest else None
-            statused = [e for e in Event._newest(service_key, informational=False) if e.key != key]
-            service.current_status = statused[0].status if statused else None
+            if event is None:
+                raise NotFound(f"No event '{key.id()}' for service '{service.slug}'.")
             key.delete()
-            service.put()
             AuditEntry.record("delete", key, before=snapshot(event))
-            AuditEntry.record("update", service_key, before=before, after=snapshot(service))
-            return event
+            Event.refresh(service, deleted=key)
+            BoardShard.write([service])
+            return "update"
 
-        return txn()
-
-    @classmethod
-    def _newest_keys(cls, service_key):
-        """Keys of the two newest events (two: the caller may be deleting one)."""
-        return cls.query(ancestor=service_key).order(-cls.timestamp).fetch(2, keys_only=True)
+        audit.change(self.service_key, "service", apply)
+        return self
 
     @classmethod
-    def _newest(cls, service_key, informational):
-        """The two newest events with this `informational` flag."""
+    def refresh(cls, service, deleted=None):
+        """Recompute the service's newest event, current status and rollups from its events.
+
+        Inside a transaction: `deleted` is an event deleted in it, which its queries still see.
+        """
+        newest = [e for e in cls.for_service(service.key, limit=service.RECENT + 1) if e.key != deleted]
+        service.latest = LatestEvent.of(newest[0]).to_json() if newest else None
+        service.recent = [[e.sid, e.timestamp.isoformat()] for e in newest[: service.RECENT]]
+        statused = [e for e in cls._newest(service.key, informational=False) if e.key != deleted]
+        service.current_status = statused[0].status if statused else None
+        start = utc_midnight() - history.KEEP_DAYS * ONE_DAY
+        before = [e for e in cls._newest(service.key, informational=False, until=start) if e.key != deleted]
+        window = [e for e in cls.for_service(service.key, start=start) if e.key != deleted]
+        service.days = history.replay(reversed(window), before[0].status.id() if before else None)
+
+    @classmethod
+    def rebuild(cls, service_key):
+        """Recompute a service's derived fields and board row from its events (existing boards,
+        imports); audited. Idempotent: a service already right is only read. Answers whether it changed.
+        """
+        changed = []
+
+        def apply(service):
+            stored = (service.latest, service.recent, service.current_status, service.days)
+            cls.refresh(service)
+            changed.append((service.latest, service.recent, service.current_status, service.days) != stored)
+            if changed[-1] or BoardShard.row(service.slug) != row_of(service):
+                BoardShard.write([service])
+            return "update" if changed[-1] else None
+
+        audit.change(service_key, "service", apply)
+        return changed[-1]
+
+    @classmethod
+    def rebuild_all(cls, start_after=""):
+        """A resumable run of `rebuild` over every service after `start_after`, in id order."""
+        return HistoryRebuild(start_after)
+
+    @classmethod
+    def _newest(cls, service_key, informational, until=None):
+        """The two newest events (two: the caller may be deleting one) of this kind, optionally before `until`."""
         query = cls.query(cls.informational == informational, ancestor=service_key)
+        if until is not None:
+            query = query.filter(cls.timestamp < until)
         return query.order(-cls.timestamp).fetch(2)
 
-    def to_dict(self, url, status):
-        """The API's Event object; `status` is the Status object as a dict."""
-        return {
-            "sid": self.sid,
-            "message": self.message,
-            "timestamp": http_date(self.timestamp),
-            "url": url("event", service_id=self.service_key.id(), sid=self.sid),
-            "status": status,
-            "informational": bool(self.informational),
-        }
 
+class HistoryRebuild:
+    """`Event.rebuild` of every service after `start_after`, in id order: iterate for (id, changed?).
 
-def http_date(timestamp):
-    """RFC 1123 in GMT, whole seconds: `Mon, 28 Jun 2010 22:17:06 GMT`."""
-    return format_datetime(timestamp.replace(tzinfo=datetime.UTC, microsecond=0), usegmt=True)
+    A run from the start that gets to the end marks the board index complete, so the
+    board reads the index from then on (see models/board.py).
+    """
+
+    def __init__(self, start_after=""):
+        self.start_after = start_after or ""
+        self.service_ids = [service.slug for service in Service.ordered_by_id() if service.slug > self.start_after]
+
+    def __len__(self):
+        return len(self.service_ids)
+
+    def __iter__(self):
+        for service_id in self.service_ids:
+            yield service_id, Event.rebuild(ndb.Key(Service, service_id))
+        if not self.start_after:
+            Installation.mark_indexed()

@@ -4,7 +4,7 @@ import hashlib
 
 from google.cloud import ndb
 
-from models.status import Board, Status
+from models.status import Installation, Status
 from models.status_image import FUGUE_ICONS, StatusImage
 
 DEFAULT_STATUSES = (
@@ -21,7 +21,7 @@ def install():
     The default statuses are created only on a board never installed, so statuses an
     admin deleted do not come back; the image catalog is refreshed when it changes.
     """
-    board = Board.key_for().get()
+    board = Installation.key_for().get()
     if board is not None and board.catalog == CATALOG:
         return False
     _install()
@@ -30,10 +30,10 @@ def install():
 
 @ndb.transactional()
 def _install():
-    board = Board.key_for().get()
+    board = Installation.key_for().get()
     first_time = board is None
     if first_time:
-        board = Board(key=Board.key_for())
+        board = Installation(key=Installation.key_for())
         ndb.put_multi(
             [
                 Status(id=slug, name=name, description=description, level=level, image=image)
@@ -41,6 +41,8 @@ def _install():
             ]
         )
         board.default_status = ndb.Key(Status, "up")
+        # A new board has no service: its (empty) index is complete.
+        board.indexed = True
     ndb.put_multi(StatusImage.catalog())
     board.catalog = CATALOG
     board.put()

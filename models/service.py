@@ -1,24 +1,75 @@
 """Services: the things a status page reports on (Web API, Website, …)."""
 
+import dataclasses
+import datetime
+
 from google.cloud import ndb
 
 from models.base import SluggedModel
+from models.board_index import BoardShard
 from models.service_list import ServiceList
 from models.times import utcnow
+
+
+@dataclasses.dataclass(frozen=True)
+class LatestEvent:
+    """A service's newest event as kept on the service: what the board shows without loading events.
+
+    Ids, not keys: a board shows hundreds of these, and keys are costly to make.
+    """
+
+    service_id: str
+    sid: str
+    message: str
+    timestamp: datetime.datetime
+    status_id: str
+    informational: bool
+
+    @classmethod
+    def of(cls, event):
+        """The summary of an Event entity."""
+        return cls(event.service_id, event.sid, event.message, event.timestamp, event.status_id,
+                   bool(event.informational))
+
+    @classmethod
+    def from_json(cls, service_id, value):
+        """The summary as stored on a service (None for none)."""
+        if not value:
+            return None
+        return cls(service_id, value["sid"], value["message"], datetime.datetime.fromisoformat(value["timestamp"]),
+                   value["status"], value["informational"])
+
+    def to_json(self):
+        """How it is stored on the service."""
+        return {
+            "sid": self.sid,
+            "message": self.message,
+            "timestamp": self.timestamp.isoformat(),
+            "status": self.status_id,
+            "informational": self.informational,
+        }
 
 
 class Service(SluggedModel):
     """A service; the key id is the slug of its name at creation and never changes.
 
-    The newest event and the current status are kept on the service itself, updated
-    in the same transaction as the events, so reading the board needs no event query.
+    The newest event, the ids of the newest few, the current status and the per-day
+    history rollups are kept on the service itself, updated in the same transaction as
+    its events, so reading the board or a feed needs no event query.
     """
 
     LABEL = "service"
+    # Derived from the events, whose own audit entries say what changed.
+    NOT_AUDITED = ("latest", "recent", "days")
+    # How many of its newest events a service lists by id: enough for its page and the feeds.
+    RECENT = 50
 
     service_list = ndb.KeyProperty(kind="ServiceList")
-    current_event = ndb.KeyProperty(kind="Event", indexed=False)
     current_status = ndb.KeyProperty(kind="Status", indexed=False)
+    latest = ndb.JsonProperty()
+    # [[sid, ISO timestamp], …] of its newest events, newest first: its page and the feeds read these.
+    recent = ndb.JsonProperty()
+    days = ndb.JsonProperty()
     created = ndb.DateTimeProperty(required=True)
     updated = ndb.DateTimeProperty(required=True)
 
@@ -26,10 +77,25 @@ class Service(SluggedModel):
         """The current status: the newest non-informational event's, else the default."""
         return self.current_status or default_key
 
+    @property
+    def latest_event(self):
+        """The newest event (informational or not) as a LatestEvent, or None."""
+        return LatestEvent.from_json(self.slug, self.latest)
+
     @classmethod
     def ordered(cls):
         """Every service, by name."""
         return cls.query().order(cls.name).fetch()
+
+    @classmethod
+    def ordered_by_id(cls):
+        """Every service, by id (a stable order to walk the board in and resume from)."""
+        return cls.query().order(cls._key).fetch()
+
+    @classmethod
+    def ordered_async(cls):
+        """Every service, by name, as a future (to load alongside other reads)."""
+        return cls.query().order(cls.name).fetch_async()
 
     @classmethod
     def none_yet(cls):
@@ -47,7 +113,8 @@ class Service(SluggedModel):
         fields = cls.clean_names({"name": name, "description": description}, required=True)
         now = utcnow()
         return cls.insert(
-            {**fields, "service_list": ServiceList.key_for_input(list_id), "created": now, "updated": now}
+            {**fields, "service_list": ServiceList.key_for_input(list_id), "created": now, "updated": now},
+            then=lambda service: BoardShard.write([service]),
         )
 
     def update(self, **changes):
@@ -55,26 +122,15 @@ class Service(SluggedModel):
         fields = self.clean_names(changes)
         if "list" in changes:
             fields["service_list"] = ServiceList.key_for_input(changes["list"])
-        return self.modify({**fields, "updated": utcnow()})
+        return self.modify({**fields, "updated": utcnow()}, then=lambda service: BoardShard.write([service]))
 
     def delete(self):
-        """Remove the service and all its events in one transaction."""
-        from models.event import Event
+        """Remove the service and everything below it (its events) in one transaction."""
 
-        def delete_events(service):
-            event_keys = Event.query(ancestor=service.key).fetch(keys_only=True)
-            ndb.delete_multi(event_keys)
-            return {"events_deleted": len(event_keys)}
+        def delete_children(service):
+            keys = [key for key in ndb.Query(ancestor=service.key).fetch(keys_only=True) if key != service.key]
+            ndb.delete_multi(keys)
+            BoardShard.write(removed=[service.slug])
+            return {"events_deleted": len(keys)}
 
-        return self.remove(then=delete_events)
-
-    def to_dict(self, url, current_event, service_list):
-        """The API's Service object; the caller supplies the related objects as dicts."""
-        return {
-            "id": self.slug,
-            "name": self.name,
-            "description": self.description or "",
-            "url": url("service", service_id=self.slug),
-            "current-event": current_event,
-            "list": service_list,
-        }
+        return self.remove(then=delete_children)

@@ -1,7 +1,10 @@
 """Service lists: named groups of services (Core, Messaging, …)."""
 
+from google.cloud import ndb
+
 from models.audit import AuditEntry, snapshot
 from models.base import SluggedModel
+from models.board_index import BoardShard
 from models.errors import InvalidInput, NotFound
 from models.fields import get_by_slug
 
@@ -37,22 +40,15 @@ class ServiceList(SluggedModel):
 
     def delete(self):
         """Remove the list; its services stay, with no list, in the same transaction."""
-        from models.service import Service
 
         def release_services(service_list):
-            for service in Service.in_list(service_list.key):
+            # Services point at lists, never the other way: find them by kind name.
+            members = ndb.Query(kind="Service", filters=ndb.FilterNode("service_list", "=", service_list.key)).fetch()
+            for service in members:
                 before = snapshot(service)
                 service.service_list = None
                 service.put()
                 AuditEntry.record("update", service.key, before=before, after=snapshot(service))
+            BoardShard.write(members)
 
         return self.remove(then=release_services)
-
-    def to_dict(self, url):
-        """The API's List object."""
-        return {
-            "id": self.slug,
-            "name": self.name,
-            "description": self.description or "",
-            "url": url("service_list", list_id=self.slug),
-        }

@@ -6,7 +6,7 @@ from models.audit import AuditEntry, snapshot
 from models.base import SluggedModel
 from models.errors import Conflict, InvalidInput
 from models.fields import clean_text, parse_bool
-from models.status_image import StatusImage, image_path
+from models.status_image import StatusImage
 
 LEVELS = ("NORMAL", "WARNING", "ERROR", "CRITICAL")
 
@@ -27,16 +27,38 @@ def clean_image(value):
     return name
 
 
-class Board(ndb.Model):
-    """The installation's singleton: which status is the default, what is installed."""
+class Installation(ndb.Model):
+    """The installation's singleton: which status is the default, what is installed.
+
+    Stored under the kind "Board" (the audit log and existing boards know it so).
+    """
 
     default_status = ndb.KeyProperty(kind="Status")
     catalog = ndb.StringProperty()
+    # Whether the board index (models/board_index.py) holds every service's row.
+    indexed = ndb.BooleanProperty(default=False)
+
+    @classmethod
+    def _get_kind(cls):
+        return "Board"
 
     @classmethod
     def key_for(cls):
         """The one Board key."""
         return ndb.Key(cls, "board")
+
+    @classmethod
+    def mark_indexed(cls):
+        """Note that the board index holds every service (after a full `rebuild-history`)."""
+
+        @ndb.transactional()
+        def txn():
+            installation = cls.load()
+            if not installation.indexed:
+                installation.indexed = True
+                installation.put()
+
+        txn()
 
     @classmethod
     def load(cls):
@@ -63,6 +85,11 @@ class Status(SluggedModel):
         return sorted(cls.query().fetch(), key=lambda s: (s.severity, s.name.lower()))
 
     @classmethod
+    def all_async(cls):
+        """Every status, as a future (to read alongside other reads)."""
+        return cls.query().fetch_async()
+
+    @classmethod
     def by_key(cls):
         """Every status by its key, to resolve the statuses of many events with one query."""
         return {status.key: status for status in cls.query().fetch()}
@@ -70,7 +97,7 @@ class Status(SluggedModel):
     @classmethod
     def default_key(cls):
         """The key of the board's default status (None before installation)."""
-        return Board.load().default_status
+        return Installation.load().default_status
 
     @classmethod
     def create(cls, name, description, image, level=None, default=None):
@@ -81,7 +108,7 @@ class Status(SluggedModel):
         make_default = parse_bool(default, "default") if default is not None else False
 
         def maybe_make_default(status):
-            board = Board.load()
+            board = Installation.load()
             if make_default or board.default_status is None:
                 _set_default(board, status.key)
 
@@ -97,13 +124,13 @@ class Status(SluggedModel):
         make_default = parse_bool(changes["default"], "default") if "default" in changes else None
 
         def keep_one_default(status):
-            if make_default is False and Board.load().default_status == status.key:
+            if make_default is False and Installation.load().default_status == status.key:
                 raise InvalidInput(
                     f"'{status.slug}' is the default status; make another status the default instead."
                 )
 
         def move_default(status):
-            board = Board.load()
+            board = Installation.load()
             if make_default and board.default_status != status.key:
                 _set_default(board, status.key)
 
@@ -111,14 +138,14 @@ class Status(SluggedModel):
 
     def delete(self):
         """Remove a status that no event uses and that is not the default."""
-        from models.event import Event
 
         def unused_and_not_default(status):
-            if Board.load().default_status == status.key:
+            if Installation.load().default_status == status.key:
                 raise Conflict(
                     f"'{status.slug}' is the default status; make another status the default first."
                 )
-            used = Event.count_with_status(status.key)
+            # Events point at statuses, never the other way: count them by kind name.
+            used = ndb.Query(kind="Event", filters=ndb.FilterNode("status", "=", status.key)).count()
             if used:
                 raise Conflict(
                     f"Status '{status.slug}' is used by {used} event{'s' if used != 1 else ''}; "
@@ -126,18 +153,6 @@ class Status(SluggedModel):
                 )
 
         return self.remove(check=unused_and_not_default)
-
-    def to_dict(self, url, image_url, default_key):
-        """The API's Status object."""
-        return {
-            "id": self.slug,
-            "name": self.name,
-            "description": self.description or "",
-            "level": self.level,
-            "image": image_url(image_path(self.image)),
-            "url": url("status", status_id=self.slug),
-            "default": self.key == default_key,
-        }
 
 
 def _set_default(board, key):

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, sign_in_locally
+from tests.fixtures.datastore import ADMIN_EMAIL
+from tests.fixtures.sign_in import sign_in_locally
 from tests.helpers import assert_json_error, board_state
 
 

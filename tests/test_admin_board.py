@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL
+from tests.fixtures.datastore import ADMIN_EMAIL
 
 
 def api(client, path):

@@ -2,7 +2,8 @@
 
 import re
 
-from tests.conftest import ADMIN_EMAIL, sign_in_locally
+from tests.fixtures.datastore import ADMIN_EMAIL
+from tests.fixtures.sign_in import sign_in_locally
 from tests.helpers import assert_json_error
 
 LIST = {"name": "Core", "description": "Core services"}

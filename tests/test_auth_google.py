@@ -10,7 +10,8 @@ import pytest
 import webtest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import ADMIN_EMAIL, APP_URL, OIDC_CLIENT_ID
+from tests.fixtures.datastore import ADMIN_EMAIL
+from tests.fixtures.fake_google import APP_URL, OIDC_CLIENT_ID
 from tests.helpers import assert_json_error, board_state
 
 
@@ -62,9 +63,9 @@ def test_account_on_stored_allowlist_signs_in(google_client, google, google_app)
 
 
 def test_workspace_domain_admits_accounts_google_vouches_for(emulator, google):
-    from tests.conftest import _make_app
+    from tests.fixtures.datastore import make_app
 
-    app = _make_app(
+    app = make_app(
         OIDC_CLIENT_ID=OIDC_CLIENT_ID,
         OIDC_CLIENT_SECRET="test-secret-value",
         APP_URL=APP_URL,

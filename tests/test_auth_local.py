@@ -4,7 +4,8 @@ import pytest
 import webtest
 
 import config
-from tests.conftest import ADMIN_EMAIL, _make_app, sign_in_locally
+from tests.fixtures.datastore import ADMIN_EMAIL, make_app
+from tests.fixtures.sign_in import sign_in_locally
 
 
 def test_local_sign_in_as_admin_opens_the_admin_ui(client):
@@ -33,7 +34,7 @@ def test_local_sign_in_refuses_a_malformed_email_keeping_it(client):
 
 
 def test_local_sign_in_does_not_exist_on_app_engine(emulator):
-    app = _make_app(GAE_ENV="standard", LOCAL_SIGN_IN=True)
+    app = make_app(GAE_ENV="standard", LOCAL_SIGN_IN=True)
     client = webtest.TestApp(app)
     assert client.get("/auth/local", status=404).status_int == 404
     assert client.post("/auth/local", {"email": ADMIN_EMAIL, "admin": "y"}, status=404)

@@ -8,7 +8,8 @@ import feedparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from conftest import LiveServer, _make_app
+from tests.fixtures.browser import LiveServer
+from tests.fixtures.datastore import make_app
 
 pytestmark = pytest.mark.browser
 
@@ -157,7 +158,7 @@ def hostile_server(emulator):
     from handlers.context import ndb_context
     from models import Event, Service
 
-    server = LiveServer(_make_app())
+    server = LiveServer(make_app())
     server.cli("seed-demo")
     with server.app.app_context(), ndb_context(server.app):
         Event.post(Service.get_or_404("webhooks"), XSS, "down")

@@ -18,6 +18,7 @@ def yaml_parsing():
         lib = sdk_root() / "lib"
     except EmulatorMissing as error:
         pytest.fail(str(error))
+    import main  # noqa: F401 - the app's google.cloud packages first: the SDK vendors others
     sys.path[:0] = [str(lib), str(lib / "third_party")]
     from googlecloudsdk.api_lib.app import yaml_parsing
 
@@ -47,13 +48,12 @@ def test_index_yaml_parses_and_lists_composite_indexes(yaml_parsing):
     assert "Event" in kinds
 
 
-def test_cron_yaml_parses_when_present(yaml_parsing):
-    cron = ROOT / "cron.yaml"
-    if not cron.exists():
-        assert not list(ROOT.glob("handlers/*cron*")), "scheduled handlers exist but cron.yaml does not"
-        return
-    info = yaml_parsing.ConfigYamlInfo.FromFile(str(cron))
+def test_cron_yaml_parses_and_each_job_is_a_get_route_of_the_app(yaml_parsing, app):
+    info = yaml_parsing.ConfigYamlInfo.FromFile(str(ROOT / "cron.yaml"))
     assert info.name == "cron"
+    routes = app.url_map.bind("status.example.com")
+    for job in info.parsed.cron:
+        assert routes.match(job.url.split("?")[0], method="GET")[0].startswith("tasks."), job.url
 
 
 def test_a_typo_in_app_yaml_is_caught(yaml_parsing, tmp_path):

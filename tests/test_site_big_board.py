@@ -6,7 +6,7 @@ import pytest
 import webtest
 from google.cloud import ndb
 
-from conftest import _make_app
+from tests.fixtures.datastore import make_app
 from models import Event, Service, ServiceList, install
 
 LISTS = 5
@@ -23,12 +23,12 @@ def utcnow():
 def big_board(emulator):
     """Seeded once for the module: history in bulk, then each service's newest event through Event.post.
 
-    Event.post keeps each service's current event and status consistent with its events;
-    the history before it is written in batches, which no service field depends on.
+    The history is written in batches, as an import would, then each service's day rollups
+    are rebuilt from it (what `flask rebuild-history` does); Event.post keeps them from then on.
     """
     from handlers.context import ndb_context
 
-    app = _make_app()
+    app = make_app()
     now = utcnow()
     with app.app_context(), ndb_context(app):
         install()
@@ -50,6 +50,8 @@ def big_board(emulator):
         ]
         for start in range(0, len(history), 500):
             ndb.put_multi(history[start:start + 500])
+        for service in services:
+            Event.rebuild(service.key)
         for service in services:
             status = TROUBLED.get(service.slug, "up")
             Event.post(service, f"{service.name} is {status} now.", status)

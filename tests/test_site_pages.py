@@ -85,11 +85,30 @@ def test_history_grid_carries_an_unresolved_problem_into_the_following_days(clie
     assert ["Down" in cell.img["alt"] for cell in cells] == [True, True, True, False, False]
 
 
+def test_history_grid_shows_a_service_down_since_before_the_window_on_every_day(client, board):
+    post("email", "Down since six days ago.", "down", at=midnight() - datetime.timedelta(days=6, hours=-2))
+    cells = client.get("/").html.select_one('tr[data-service="email"]').select("td.day")
+    assert len(cells) == 5
+    assert all("Down" in cell.img["alt"] for cell in cells)
+    list_cells = client.get("/service-lists/messaging").html.select_one('tr[data-service="email"]').select("td.day")
+    assert all("Down" in cell.img["alt"] for cell in list_cells)
+
+
+def test_deleting_an_event_takes_it_out_of_the_history_grid(client, board):
+    yesterday = midnight() - datetime.timedelta(days=1)
+    down = post("web-api", "Down for an hour.", "down", at=yesterday + datetime.timedelta(hours=3))
+    assert "Down" in client.get("/").html.select_one('tr[data-service="web-api"]').select("td.day")[0].img["alt"]
+    down.delete()
+    row = client.get("/").html.select_one('tr[data-service="web-api"]')
+    assert all("No problems" in cell.img["alt"] for cell in row.select("td.day"))
+    assert "Up" in row.select_one(".status").text
+
+
 def test_history_days_is_configurable(emulator):
-    from conftest import _make_app
+    from tests.fixtures.datastore import make_app
     import webtest
 
-    app = _make_app(HISTORY_DAYS=9)
+    app = make_app(HISTORY_DAYS=9)
     client = webtest.TestApp(app)
     with app.app_context():
         from handlers.context import ndb_context
@@ -224,7 +243,7 @@ def test_documentation_lists_every_api_route_with_its_docstring(client):
 def test_public_pages_set_no_cookie_and_may_be_cached_for_a_minute(client, board, path):
     response = client.get(path)
     assert "Set-Cookie" not in response.headers
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
 
 
 def test_event_messages_and_names_are_escaped_on_every_page(client, board):

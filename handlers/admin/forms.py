@@ -5,14 +5,13 @@ still validate every write and their errors are shown on the same form.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
+from handlers.auth.forms import REQUIRED
 from models import LEVELS
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
-
-REQUIRED = DataRequired(message="This field is required.")
 
 
 def choices(pairs):
@@ -20,16 +19,10 @@ def choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class ConfirmForm(FlaskForm):
-    """A button-only form (delete, revoke, sign out): just the CSRF token."""
-
-
-class LocalSignInForm(FlaskForm):
-    """Local development sign-in: any email, optionally as an admin."""
-
-    email = StringField("Email", validators=[REQUIRED, Length(max=254)])
-    admin = BooleanField("Sign in as an administrator")
-    next = HiddenField()
+def status_choices(statuses, keep_label=None):
+    """The statuses as options, "Name (Level)", after a "keep the current one" option if given."""
+    pairs = [(status.slug, f"{status.name} ({status.level.title()})") for status in statuses]
+    return choices(([("", keep_label)] if keep_label else []) + pairs)
 
 
 class ServiceForm(FlaskForm):
@@ -64,11 +57,21 @@ class EventForm(FlaskForm):
     message = TextAreaField("Message", validators=[REQUIRED, Length(max=MESSAGE_MAX)])
     informational = BooleanField("Informational note (does not change the status)")
 
+    def offer(self, statuses):
+        """Offer `statuses` (least severe first), after keeping the current one; answers the form."""
+        self.status.choices = status_choices(statuses, "Keep the current status")
+        return self
+
 
 class IncidentForm(EventForm):
     """The admin home's one-form update: which service, which status, what to say."""
 
     service = SelectField("Service", validators=[REQUIRED], choices=[])
+
+    def offer(self, statuses, services=()):
+        """Offer `services` (anything with a slug and a name) and `statuses`; answers the form."""
+        self.service.choices = choices([("", "Choose a service…")] + [(s.slug, s.name) for s in services])
+        return super().offer(statuses)
 
 
 class TokenForm(FlaskForm):

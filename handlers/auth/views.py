@@ -1,7 +1,6 @@
 """Signing admins in and out: Google (OpenID Connect), Identity-Aware Proxy, local development.
 
-Also where the app's session cookie and CSRF protection are set up: cookies exist
-only under /admin and /auth, and every cookie-authenticated write carries a CSRF token.
+Also the session cookie's policy: cookies exist only under /admin and /auth.
 """
 
 import hmac
@@ -19,17 +18,16 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 
-from handlers import api, google_tokens
-from handlers.credentials import local_sign_in_enabled, signed_in_user, user_is_admin
+from handlers.auth import google
+from handlers.auth.credentials import local_sign_in_enabled, signed_in_user, user_is_admin
 from handlers.errors import error_response, is_api_request, render_error_page
-from handlers.forms import LocalSignInForm
+from handlers.auth.forms import LocalSignInForm
 from models import InvalidInput
 from models.credentials import normalize_email
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-csrf = CSRFProtect()
 
 PRIVATE_PREFIXES = ("/admin/", "/auth/")
 
@@ -108,7 +106,7 @@ def google_start():
     session["oidc_state"] = state
     session["oidc_nonce"] = nonce
     session["oidc_next"] = safe_next(request.form.get("next"))
-    return redirect(google_tokens.authorization_url(_redirect_uri(), state, nonce))
+    return redirect(google.authorization_url(_redirect_uri(), state, nonce))
 
 
 def _refuse(message):
@@ -143,11 +141,11 @@ def google_callback():
     if not code:
         return _refuse("Google sent no sign-in code; please try again.")
     try:
-        token = google_tokens.exchange_code(code, _redirect_uri())
-        claims = google_tokens.verify_id_token(
+        token = google.exchange_code(code, _redirect_uri())
+        claims = google.verify_id_token(
             token, current_app.config["OIDC_CLIENT_ID"], nonce=session.get("oidc_nonce")
         )
-    except google_tokens.InvalidToken as error:
+    except google.InvalidToken as error:
         current_app.logger.warning("Refused a Google sign-in: %s", error)
         return _refuse("Google's answer could not be verified, so you are not signed in.")
     next_url = session.get("oidc_next") or url_for("admin.index")
@@ -194,18 +192,3 @@ def csrf_failed(error):
         "This form's security token is missing or out of date, so nothing was changed. "
         "Go back, reload the page and try again.",
     )
-
-
-def register(app):
-    """Install the session cookie policy, CSRF protection and the sign-in pages."""
-    app.session_interface = PrivateSessionInterface()
-    csrf.init_app(app)
-    # API clients authenticate with a bearer header, which a browser never adds on its
-    # own; the admin API checks CSRF itself when the write rides on a session cookie.
-    csrf.exempt(api.admin_api)
-    csrf.exempt(api.public_api)
-    # Checked by its form instead, after the view's 404 on App Engine: there the page
-    # must not exist at all, whatever is posted to it.
-    csrf.exempt(local_sign_in)
-    app.register_error_handler(CSRFError, csrf_failed)
-    app.register_blueprint(bp)

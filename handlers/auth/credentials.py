@@ -4,7 +4,7 @@ import dataclasses
 
 from flask import abort, current_app, g, request, session
 
-from handlers import google_tokens
+from handlers.auth import google
 from models import Actor, Admin, ApiToken
 from models.credentials import TOKEN_PREFIX
 
@@ -58,8 +58,8 @@ def _iap_user():
     if not assertion or not audience:
         return None
     try:
-        claims = google_tokens.verify_iap_assertion(assertion, audience)
-    except google_tokens.InvalidToken as error:
+        claims = google.verify_iap_assertion(assertion, audience)
+    except google.InvalidToken as error:
         # Only IAP can set this header when it is in front; a bad one is ignored, never trusted.
         current_app.logger.warning("Ignoring an unverified IAP assertion: %s", error)
         return None
@@ -90,7 +90,7 @@ def bearer_token():
 
 
 def _bearer_actor(secret):
-    if secret.startswith(f"{TOKEN_PREFIX}_") or not google_tokens.looks_like_jwt(secret):
+    if secret.startswith(f"{TOKEN_PREFIX}_") or not google.looks_like_jwt(secret):
         token = ApiToken.authenticate(secret)
         if token is None:
             abort(401, "The bearer token is not valid: it is unknown, malformed or revoked.")
@@ -101,8 +101,8 @@ def _bearer_actor(secret):
     if not audience:
         abort(401, "Google ID tokens are not accepted here: send an API token instead.")
     try:
-        claims = google_tokens.verify_id_token(secret, audience)
-    except google_tokens.InvalidToken as error:
+        claims = google.verify_id_token(secret, audience)
+    except google.InvalidToken as error:
         abort(401, f"The Google ID token is not valid: {error}")
     email = claims["email"].lower()
     if not is_admin(email, claims.get("hd")):

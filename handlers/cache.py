@@ -1,0 +1,276 @@
+"""Render once, serve many: public GET responses kept per instance, dropped precisely on writes.
+
+How it stays true:
+* A write's transaction appends audit entries; once it commits, the instance that
+  made it drops the cached pages the change touches, before the write's response
+  goes out (`changed`). So a write is visible at once where it was made.
+* Every other instance reads the audit entries written since it last looked, at most
+  every CACHE_CHECK_SECONDS (default 2 s), on the request that finds the check due:
+  one small query, never a write. So a write is visible everywhere within seconds.
+* What a change touches: an event or a service change drops that service's pages
+  and the board-wide ones (front page, lists, summary, feeds, /api/v1/services);
+  statuses, lists and the default status drop everything; admins and tokens nothing.
+
+Why this and not the alternatives (figures from `make bench`, in the README):
+* NDB's global cache (Memorystore for Redis, or memcache) caches entities, not
+  renders: a page still costs its template and a round trip per entity read, and it
+  needs a paid Redis instance. It can be switched on as well, with REDIS_CACHE_URL
+  (see handlers/context.py), to make the misses cheaper.
+* A generation counter in the Datastore bumped by every write would make all writes
+  contend on one entity; the audit log is already written in each write's transaction.
+* Checking per request would cost an RPC per hit; a hit here makes none.
+
+Hits are answered here, outside Flask and outside any NDB context: a dictionary
+look-up and the stored bytes. Query arguments that do not change the answer
+(`random=`, `_=`, tracking tags) are not part of the key, so cache-busters from old
+widgets and pollers are hits too.
+"""
+
+import collections
+import dataclasses
+import datetime
+import hashlib
+import logging
+import re
+import threading
+import time
+import urllib.parse
+
+from werkzeug.http import parse_etags, quote_etag
+
+from handlers.context import counting_rpcs, ndb_context
+from models import AuditEntry, observe_changes, utcnow
+
+log = logging.getLogger(__name__)
+
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
+# Files change only with a deploy: an edge may serve a stale copy a while longer.
+FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
+PRIVATE = "private, no-store"
+PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/")
+# Files: App Engine serves them from its static handlers; Flask sends them with their own max-age.
+FILE_PREFIXES = ("/static/", "/images/")
+# The only query arguments any public answer depends on; the rest are not part of the key.
+MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start", "end"})
+CACHEABLE_STATUSES = ("200", "404")
+ALL = "*"
+SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
+META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/documentation",
+                 "/robots.txt", "/favicon.ico")
+# How far back each look at the audit log reaches beyond the previous one: a transaction
+# stamps its entries before it commits, so a slow one can land after a later-stamped one.
+OVERLAP = datetime.timedelta(seconds=60)
+LARGEST_ENTRY = 4 * 1024 * 1024
+
+
+def tags_for_path(path):
+    """What a public answer depends on, besides everything (ALL)."""
+    match = SERVICE_PATH.match(path)
+    if match:
+        return f"service:{match.group(1)}"
+    if path.startswith(META_PREFIXES):
+        return "meta"
+    return "board"
+
+
+def tags_for_change(entry):
+    """The tags an audited change makes stale."""
+    if entry.kind == "Event":
+        return ("board", f"service:{entry.parent_id}")
+    if entry.kind == "Service":
+        return ("board", f"service:{entry.entity_id}")
+    if entry.kind in ("Admin", "ApiToken"):
+        return ()
+    return (ALL,)
+
+
+def is_public(path):
+    """Whether `path` is a public read that may be shared by every reader."""
+    return not path.startswith(PRIVATE_PREFIXES)
+
+
+@dataclasses.dataclass
+class Entry:
+    """A stored answer: status line, headers (no Server-Timing), body and its ETag."""
+
+    status: str
+    headers: list
+    body: bytes
+    etag: str
+    tag: str
+    versions: tuple
+
+
+class PageCache:
+    """Rendered public answers of one app (one namespace), as WSGI middleware."""
+
+    def __init__(self, wsgi_app, app):
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.enabled = app.config["PAGE_CACHE"]
+        self.check_seconds = app.config["CACHE_CHECK_SECONDS"]
+        self.max_bytes = app.config["CACHE_MAX_BYTES"]
+        self.namespace = app.config["NDB_NAMESPACE"] or ""
+        self.entries = collections.OrderedDict()
+        self.size = 0
+        self.versions = collections.defaultdict(int)
+        self.lock = threading.Lock()
+        self.poll_lock = threading.Lock()
+        self.next_check = time.monotonic() + self.check_seconds
+        self.checked_from = utcnow()
+        self.seen = {}
+        observe_changes(self)
+
+    # --- invalidation ---------------------------------------------------------
+
+    def changed(self, entry):
+        """An audited change committed in this process: drop what it touches."""
+        if (entry.key.namespace() or "") != self.namespace:
+            return
+        with self.lock:
+            self.seen[entry.key.id()] = entry.timestamp
+        self.invalidate(tags_for_change(entry))
+
+    def invalidate(self, tags):
+        """Make every answer depending on `tags` stale."""
+        with self.lock:
+            for tag in tags:
+                self.versions[tag] += 1
+
+    def check_others(self):
+        """Read the audit entries other instances wrote since the last look (when one is due)."""
+        if time.monotonic() < self.next_check or not self.poll_lock.acquire(blocking=False):
+            return
+        try:
+            self.next_check = time.monotonic() + self.check_seconds
+            started = utcnow()
+            reach = self.checked_from - OVERLAP
+            with ndb_context(self.app):
+                entries = AuditEntry.since(reach)
+            stale = set()
+            with self.lock:
+                for entry in entries:
+                    if entry.key.id() not in self.seen:
+                        self.seen[entry.key.id()] = entry.timestamp
+                        stale.update(tags_for_change(entry))
+                self.seen = {key: stamp for key, stamp in self.seen.items() if stamp >= reach}
+            if len(entries) >= 1000:
+                stale.add(ALL)
+            self.invalidate(stale)
+            self.checked_from = started
+        except Exception:  # the Datastore is away: serve what we have, look again next time
+            log.warning("Could not read the audit log to refresh the page cache", exc_info=True)
+        finally:
+            self.poll_lock.release()
+
+    # --- serving ----------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
+        if not is_public(path):
+            return self.wsgi_app(environ, _with_header(start_response, "Cache-Control", PRIVATE))
+        if method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        if path.startswith(FILE_PREFIXES):
+            return self.wsgi_app(environ, _with_file_staleness(start_response))
+        with counting_rpcs() as stats:
+            self.check_others()
+        key = self._key(environ, path)
+        tag = tags_for_path(path)
+        with self.lock:
+            entry = self.entries.get(key) if self.enabled else None
+            if entry is not None and entry.versions == (self.versions[ALL], self.versions[tag]):
+                self.entries.move_to_end(key)
+            else:
+                entry = None
+            versions = (self.versions[ALL], self.versions[tag])
+        timing = f'cache;desc="hit", {stats.server_timing()}'
+        if entry is None:
+            entry, timing = self._render(environ, key, tag, versions)
+        return self._answer(environ, start_response, entry, timing, method == "HEAD")
+
+    def _key(self, environ, path):
+        query = environ.get("QUERY_STRING", "")
+        args = ()
+        if query:
+            pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+            args = tuple(sorted(pair for pair in pairs if pair[0] in MEANINGFUL_ARGS))
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme")
+        return (scheme, environ.get("HTTP_HOST"), path, args)
+
+    def _render(self, environ, key, tag, versions):
+        """Have the app answer (as a plain GET, so the whole body comes back); keep it if it may be shared."""
+        inner = dict(environ, REQUEST_METHOD="GET")
+        inner.pop("HTTP_IF_NONE_MATCH", None)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        body_iter = self.wsgi_app(inner, capture)
+        try:
+            body = b"".join([*captured.get("written", []), *body_iter])
+        finally:
+            if hasattr(body_iter, "close"):
+                body_iter.close()
+        status, headers = captured["status"], captured["headers"]
+        timing = [value for name, value in headers if name == "Server-Timing"]
+        headers = [(name, value) for name, value in headers if name != "Server-Timing"]
+        timing = ", ".join(['cache;desc="miss"', *timing])
+        shareable = status[:3] in CACHEABLE_STATUSES and not any(n.lower() == "set-cookie" for n, _ in headers)
+        if not shareable:  # an error or a redirect: answered as the app made it, never kept
+            return Entry(status, headers, body, None, tag, versions), timing
+        if not any(name.lower() == "cache-control" for name, _ in headers):
+            headers.append(("Cache-Control", CACHE_CONTROL))
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        headers.append(("ETag", quote_etag(etag)))
+        entry = Entry(status, headers, body, etag, tag, versions)
+        if self.enabled and len(body) <= LARGEST_ENTRY:
+            self._store(key, entry)
+        return entry, timing
+
+    def _store(self, key, entry):
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body)
+            self.entries[key] = entry
+            self.size += len(entry.body)
+            while self.size > self.max_bytes and self.entries:
+                _, evicted = self.entries.popitem(last=False)
+                self.size -= len(evicted.body)
+
+    def _answer(self, environ, start_response, entry, timing, head):
+        headers = [*entry.headers, ("Server-Timing", timing)]
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and entry.etag and entry.status.startswith("200") and parse_etags(if_none_match).contains_weak(entry.etag):
+            kept = [(n, v) for n, v in headers if n.lower() in ("etag", "cache-control", "server-timing", "vary")]
+            start_response("304 Not Modified", kept)
+            return [b""]
+        start_response(entry.status, headers)
+        return [b""] if head else [entry.body]
+
+
+def _with_header(start_response, name, value):
+    """start_response that sets header `name` to `value`, replacing the app's."""
+
+    def start(status, headers, exc_info=None):
+        headers[:] = [(n, v) for n, v in headers if n.lower() != name.lower()] + [(name, value)]
+        return start_response(status, headers, exc_info)
+
+    return start
+
+
+def _with_file_staleness(start_response):
+    """start_response that lets edges serve a public file stale while they refresh it."""
+
+    def start(status, headers, exc_info=None):
+        headers[:] = [
+            (name, f"{value}, {FILE_STALENESS}" if name.lower() == "cache-control" and "public" in value else value)
+            for name, value in headers
+        ]
+        return start_response(status, headers, exc_info)
+
+    return start

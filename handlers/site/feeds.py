@@ -1,0 +1,84 @@
+"""RSS and Atom feeds of the newest events, built with feedgen (which escapes every field)."""
+
+import datetime
+import re
+
+from feedgen.feed import FeedGenerator
+from flask import Response, abort, current_app, request, url_for
+
+from models import Board, Event, NotFound, Status
+
+FEED_SIZE = 20
+FEED_SERVICES_MAX = 50
+# Characters XML 1.0 forbids; an event message may contain them, a feed must not.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+FORMATS = {
+    "rss": ("rss_str", "application/rss+xml"),
+    "atom": ("atom_str", "application/atom+xml"),
+}
+
+
+def feed_response(endpoint, kind):
+    """The newest events (of `?services=a,b` only, when given) as an RSS or Atom answer."""
+    method, mimetype = FORMATS[kind]
+    body = getattr(_feed(endpoint), method)(pretty=True)
+    return Response(body, mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8")
+
+
+def _feed_cards():
+    """The cards of the services `?services=a,b` names (all when none); an unknown one is a 404."""
+    cards = Board.cards()
+    names = [name.strip() for name in request.args.get("services", "").split(",") if name.strip()]
+    if not names:
+        return cards, False
+    if len(names) > FEED_SERVICES_MAX:
+        abort(400, f"A feed can follow at most {FEED_SERVICES_MAX} services.")
+    unknown = [name for name in names if name not in cards]
+    if unknown:
+        shown = unknown[0] if len(unknown[0]) <= 60 else unknown[0][:60] + "…"
+        raise NotFound(f"No service '{shown}'.")
+    return {name: cards[name] for name in dict.fromkeys(names)}, True
+
+
+def _clean(text):
+    """Text as XML allows it."""
+    return XML_INVALID.sub("", text)
+
+
+def _aware(timestamp):
+    """A stored naive UTC time as an aware one (feedgen requires a zone)."""
+    return timestamp.replace(tzinfo=datetime.UTC)
+
+
+def _feed(endpoint):
+    """Three reads whatever the board's size: the board index, the newest events by key, the statuses."""
+    cards, filtered = _feed_cards()
+    statuses = Status.all_async()
+    recent = [(slug, sid, stamp) for slug, card in cards.items() for sid, stamp in card.recent]
+    events = Event.get_recent(recent, FEED_SIZE)
+    statuses = {status.key: status for status in statuses.result()}
+    names = {slug: card.name for slug, card in cards.items()}
+    site = current_app.config["SITE_NAME"]
+    query = {"services": request.args["services"]} if filtered else {}
+    feed = FeedGenerator()
+    feed.id(url_for(endpoint, _external=True, **query))
+    title = f"{site} status" + (f": {', '.join(card.name for card in cards.values())}" if filtered else "")
+    feed.title(_clean(title))
+    feed.description(f"The newest status updates of {site}'s services.")
+    feed.author({"name": site})
+    feed.link(href=url_for("site.index", _external=True), rel="alternate")
+    feed.link(href=url_for(endpoint, _external=True, **query), rel="self")
+    feed.language("en")
+    feed.updated(_aware(events[0].timestamp) if events else datetime.datetime.now(datetime.UTC))
+    for event in events:
+        status = statuses.get(event.status)
+        service_name = names.get(event.service_id, event.service_id)
+        api_url = url_for("api.event", service_id=event.service_id, sid=event.sid, _external=True)
+        entry = feed.add_entry(order="append")
+        entry.guid(api_url, permalink=True)
+        entry.title(_clean(f"[{service_name} - {status.name if status else 'Unknown'}] {event.message}"))
+        entry.link(href=url_for("site.service", service_id=event.service_id, _external=True))
+        entry.description(_clean(event.message))
+        entry.published(_aware(event.timestamp))
+        entry.updated(_aware(event.timestamp))
+    return feed

@@ -1,0 +1,77 @@
+"""How templates show times and status icons (for every blueprint's templates)."""
+
+import functools
+
+from flask import url_for
+from markupsafe import Markup, escape
+
+from models import image_path
+
+
+def isotime(timestamp):
+    """A stored naive UTC time as ISO 8601 with Z, for <time datetime> (the script localises it)."""
+    return timestamp.replace(microsecond=0).isoformat() + "Z"
+
+
+def utctime(timestamp):
+    """A stored time as people read it without JavaScript: 17 May 2024, 14:03 UTC."""
+    return timestamp.strftime("%-d %b %Y, %H:%M UTC")
+
+
+@functools.lru_cache(maxsize=256)
+def icon_url(name):
+    """URL of the status image `name` (a board shows the same few icons hundreds of times)."""
+    return url_for("images", filename=image_path(name))
+
+
+def status_icon(status):
+    """URL of a status's icon (a question mark for a status that is gone)."""
+    return icon_url(status.image if status else "question")
+
+
+class DayCells:
+    """Writes the history grid's cells of each service: icon, name and archive link of each day.
+
+    Written in Python rather than the template: a board has a cell per service per day,
+    and most cells look alike, so each kind of cell (worst status, note) is worked out
+    once per page.
+    """
+
+    def __init__(self, dates, default_icon):
+        self.labels = [(date.strftime("%Y/%m/%d"), _escaped(date.strftime("%-d %B"))) for date in dates]
+        self.default_icon = default_icon
+        self.kinds = {}
+
+    def __call__(self, days, service_url):
+        """The <td> cells of one service's `days`, linking below `service_url`."""
+        base = escape(service_url)
+        cells = []
+        for day, (path, shown) in zip(days, self.labels):
+            label, icon, level = self._kind(day.worst, day.note)
+            cells.append(
+                f'<td class="day{level}"><a href="{base}/{path}" title="{label}">'
+                f'<img src="{icon}" width="16" height="16" alt="{shown}: {label}"></a></td>'
+            )
+        return Markup("\n".join(cells))
+
+    def _kind(self, worst, note):
+        key = (id(worst), note)
+        if key not in self.kinds:
+            label = (worst.name if worst else "No problems") + (" · note posted" if note else "")
+            icon = status_icon(worst) if worst else (icon_url("information") if note else self.default_icon)
+            self.kinds[key] = (_escaped(label), _escaped(icon), f" level-{worst.level.lower()}" if worst else "")
+        return self.kinds[key]
+
+
+@functools.lru_cache(maxsize=1024)
+def _escaped(text):
+    return str(escape(text))
+
+
+def register(app):
+    """Make the helpers available to every template."""
+    app.add_template_filter(isotime)
+    app.add_template_filter(utctime)
+    app.add_template_global(DayCells, "day_cells")
+    app.add_template_global(icon_url)
+    app.add_template_global(status_icon)

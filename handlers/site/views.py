@@ -1,0 +1,139 @@
+"""The public status site's pages: the board, service histories, lists, feeds, documentation.
+
+Every page is complete server-rendered HTML from one read of the board (models.Board);
+the site's JavaScript only shows times in the reader's zone and refreshes the front
+page. Pages set no cookie, so the page cache, App Engine's edge and browsers share them.
+"""
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from handlers.site import feeds
+from handlers.site.archives import Period
+from handlers.site.reference import api_reference
+from models import LEVELS, Board, Event, Service, ServiceList
+
+bp = Blueprint("site", __name__)
+
+SERVICE_PAGE_EVENTS = 50
+REFRESH_SECONDS = 60
+
+
+@bp.get("/")
+def index():
+    """The board: overall banner, every service's status by list, and the recent history."""
+    board = Board.now(current_app.config["HISTORY_DAYS"])
+    return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS)
+
+
+@bp.get("/services/<service_id>")
+def service(service_id):
+    """One service: its current status, description and newest events."""
+    service = Service.get_or_404(service_id)
+    board = Board.of([service])
+    events = Event.newest_of(service, SERVICE_PAGE_EVENTS)
+    first_year = min([service.created.year] + [event.timestamp.year for event in events])
+    years = range(board.today.year, first_year - 1, -1)
+    return render_template(
+        "site/service.html", board=board, row=board.rows[0], events=events, years=years, limit=SERVICE_PAGE_EVENTS
+    )
+
+
+@bp.get("/services/<service_id>/<int(fixed_digits=4):year>")
+@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>")
+@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>")
+def archive(service_id, year, month=None, day=None):
+    """A service's events of one year, month or day, with links to the periods around it."""
+    service = Service.get_or_404(service_id)
+    period = Period.of(year, month, day)
+    events = Event.for_service(service.key, start=period.start, end=period.last_instant)
+    board = Board.of([service])
+    return render_template(
+        "site/archive.html", board=board, row=board.rows[0], period=period, events=events, today=board.today
+    )
+
+
+@bp.get("/service-lists")
+def service_lists():
+    """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
+    board = Board.now()
+    chosen_lists = _chosen("filter", {lst.slug for lst in board.lists}, "service list")
+    chosen_statuses = _chosen("status", set(board.by_slug), "status")
+    rows = [
+        row
+        for row in board.rows
+        if (not chosen_lists or (row.service_list and row.service_list.slug in chosen_lists))
+        and (not chosen_statuses or (row.status and row.status.slug in chosen_statuses))
+    ]
+    board = board.only(rows)
+    return render_template(
+        "site/service_lists.html",
+        board=board,
+        groups=board.groups(),
+        lists=board.lists,
+        chosen_lists=chosen_lists,
+        chosen_statuses=chosen_statuses,
+    )
+
+
+def _chosen(name, known, what):
+    """The values of a repeatable filter argument; an unknown one is a 400."""
+    values = {value.strip() for value in request.args.getlist(name) if value.strip()}
+    unknown = sorted(values - known)
+    if unknown:
+        abort(400, f"There is no {what} '{unknown[0]}'.")
+    return values
+
+
+@bp.get("/service-lists/<list_id>")
+def service_list(list_id):
+    """One service list: its services with their status and recent history."""
+    service_list = ServiceList.get_or_404(list_id)
+    board = Board.of(Service.in_list(service_list.key), current_app.config["HISTORY_DAYS"])
+    return render_template("site/service_list.html", board=board, service_list=service_list)
+
+
+@bp.get("/summary")
+def summary():
+    """Each service list with the worst current status of its services."""
+    board = Board.now()
+    return render_template("site/summary.html", board=board, groups=board.groups())
+
+
+@bp.get("/documentation")
+def documentation():
+    """The public REST API for readers, generated from the API's own routes and docstrings."""
+    return render_template(
+        "site/documentation.html", resources=api_reference(), base=request.host_url.rstrip("/"), levels=LEVELS
+    )
+
+
+@bp.get("/rss")
+def rss():
+    """The newest events as RSS 2.0; `?services=a,b` keeps only those services."""
+    return feeds.feed_response("site.rss", "rss")
+
+
+@bp.get("/atom")
+def atom():
+    """The newest events as an Atom feed, one entry per event; same filter as /rss."""
+    return feeds.feed_response("site.atom", "atom")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and crawlers ask for /favicon.ico whatever the page says; answer the SVG icon."""
+    return current_app.send_static_file("favicon.svg")
+
+
+@bp.get("/robots.txt")
+def robots():
+    """The public pages may be indexed; the admin pages and the API need not be."""
+    body = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"
+    return Response(body, mimetype="text/plain")
+
+
+@bp.after_request
+def no_sniffing(response):
+    """Browsers take every answer as the type it says it is."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

@@ -1,0 +1,209 @@
+"""The board now: services with their current status and newest event, the statuses, the
+lists, the default status and the day history, read with a constant number of RPCs.
+
+This one read serves the site, the API and the admin; it is also what the page cache
+holds the renders of. Services carry their newest event and day rollups (see
+models/history.py), and the board index (models/board_index.py) holds every
+service's row in a few documents, so neither the number of services nor the size of
+their history changes what a read of the whole board costs: three RPCs.
+"""
+
+import copy
+import dataclasses
+from collections import defaultdict
+
+from google.cloud import ndb
+
+from models import history
+from models.board_index import BoardShard, row_of
+from models.service import LatestEvent, Service
+from models.service_list import ServiceList
+from models.status import Installation, Status
+from models.times import ONE_DAY, utc_midnight
+
+BANNERS = {
+    "NORMAL": "All systems operational",
+    "WARNING": "Some services have problems",
+    "ERROR": "Some services are down",
+    "CRITICAL": "Major outage",
+}
+
+
+def worst_of(statuses):
+    """The most severe of `statuses` (None when there are none)."""
+    statuses = [status for status in statuses if status is not None]
+    return max(statuses, key=lambda status: status.severity, default=None)
+
+
+@dataclasses.dataclass
+class Day:
+    """One cell of the history grid: the worst non-normal status a service had that day."""
+
+    date: object
+    worst: Status | None = None
+    note: bool = False
+
+
+@dataclasses.dataclass
+class Card:
+    """What the board shows of a service: its row in the board index, ready to read."""
+
+    slug: str
+    name: str
+    description: str
+    list_id: str | None
+    status_id: str | None
+    latest: LatestEvent | None
+    recent: list
+    days: dict
+
+    @classmethod
+    def of_row(cls, slug, row):
+        """The card of a board index row."""
+        return cls(slug, row["name"], row["description"], row["list"], row["status"],
+                   LatestEvent.from_json(slug, row["latest"]), row["recent"], row["days"])
+
+    @classmethod
+    def of(cls, service):
+        """The card of a Service entity."""
+        return cls.of_row(service.slug, row_of(service))
+
+
+@dataclasses.dataclass
+class Row:
+    """One service as the board shows it."""
+
+    service: Card
+    status: Status | None
+    event: object  # models.service.LatestEvent, or None
+    service_list: ServiceList | None = None
+    note_today: bool = False
+    days: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Group:
+    """Services shown together: a service list, or the services in none."""
+
+    name: str
+    service_list: ServiceList | None
+    rows: list
+
+    @property
+    def worst(self):
+        """The most severe current status among the group's services."""
+        return worst_of(row.status for row in self.rows)
+
+
+class Board:
+    """Statuses, lists and some services with their current state and (optionally) day history."""
+
+    def __init__(self, cards, statuses, default_key, lists=(), history_days=0):
+        self.statuses = sorted(statuses, key=lambda s: (s.severity, s.name.lower()))
+        self.by_key = {status.key: status for status in self.statuses}
+        self.by_slug = {status.slug: status for status in self.statuses}
+        self._severity = {slug: status.severity for slug, status in self.by_slug.items()}
+        self.default_key = default_key
+        self.default = self.by_key.get(default_key)
+        self.lists = sorted(lists, key=lambda lst: lst.name)
+        lists_by_id = {lst.slug: lst for lst in self.lists}
+        self.today = utc_midnight()
+        self.days = [(self.today - n * ONE_DAY).date() for n in range(history_days)]
+        self.rows = []
+        for card in sorted(cards, key=lambda card: card.name):
+            status = self.by_slug.get(card.status_id) if card.status_id else self.default
+            event = card.latest
+            row = Row(card, status, event, lists_by_id.get(card.list_id))
+            row.note_today = bool(event and event.informational and event.timestamp >= self.today)
+            row.days = self._days(card.days, status)
+            self.rows.append(row)
+
+    @classmethod
+    def now(cls, history_days=0):
+        """Every service, status and list: three reads, made at once, whatever the board's size."""
+        statuses = Status.all_async()
+        lists = ServiceList.query().fetch_async()
+        cards, installation = cls._index()
+        return cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days)
+
+    @classmethod
+    def cards(cls):
+        """Every service's card, by id: one lookup of the board index."""
+        return cls._index()[0]
+
+    @classmethod
+    def _index(cls):
+        """({id: card} of every service, the installation), in one lookup.
+
+        A board from before the index (until `flask rebuild-history` has run) is read
+        with a query of its services instead.
+        """
+        *shards, installation = [future.result() for future in BoardShard.read_all_async(Installation.key_for())]
+        installation = installation or Installation()
+        if installation.indexed:
+            cards = {slug: Card.of_row(slug, row) for shard in shards if shard for slug, row in shard.rows.items()}
+        else:
+            cards = {service.slug: Card.of(service) for service in Service.ordered()}
+        return cards, installation
+
+    @classmethod
+    def of(cls, services, history_days=0, with_lists=False):
+        """Some services (one service's page, one list's) with the statuses, and their lists if asked."""
+        statuses = Status.all_async()
+        installation = Installation.key_for().get_async()
+        list_keys = {service.service_list for service in services if service.service_list} if with_lists else ()
+        lists = ndb.get_multi_async(list(list_keys))
+        default_key = (installation.result() or Installation()).default_status
+        lists = [future.result() for future in lists]
+        cards = [Card.of(service) for service in services]
+        return cls(cards, statuses.result(), default_key, [lst for lst in lists if lst], history_days)
+
+    def status(self, status_id):
+        """The Status with this id (None if it is gone)."""
+        return self.by_slug.get(status_id)
+
+    def _days(self, days, status):
+        if not self.days:
+            return []
+        current = status.slug if status else None
+        default = self.default.slug if self.default else None
+        result = []
+        for date, (seen, note) in zip(self.days, history.cells(days, current, self.days)):
+            known = [slug or default for slug in seen if (slug or default) in self._severity]
+            worst = max(known, key=self._severity.get, default=None)
+            result.append(Day(date, self.by_slug[worst] if worst and self._severity[worst] else None, note))
+        return result
+
+    @property
+    def worst(self):
+        """The most severe current status on the board."""
+        return worst_of(row.status for row in self.rows)
+
+    @property
+    def affected(self):
+        """Rows whose current status is not normal, worst first."""
+        rows = [row for row in self.rows if row.status and row.status.severity]
+        return sorted(rows, key=lambda row: -row.status.severity)
+
+    def banner(self):
+        """The front page's one-line answer: all well, or the worst level, named."""
+        worst = self.worst
+        return BANNERS[worst.level if worst else "NORMAL"]
+
+    def only(self, rows):
+        """The same board showing only `rows` (the service filter's answer)."""
+        board = copy.copy(self)
+        board.rows = rows
+        return board
+
+    def groups(self, lists=None):
+        """The rows grouped by service list (in `lists` order, default the board's), then the services in none."""
+        by_list = defaultdict(list)
+        for row in self.rows:
+            by_list[row.service.list_id].append(row)
+        lists = self.lists if lists is None else lists
+        groups = [Group(lst.name, lst, by_list.pop(lst.slug)) for lst in lists if lst.slug in by_list]
+        rest = [row for rows in by_list.values() for row in rows]
+        if rest:
+            groups.append(Group("Other services" if groups else "Services", None, rest))
+        return groups

@@ -1,0 +1,224 @@
+"""Reads served from the page cache: free when cached, flat when not, true after every write."""
+
+import datetime
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import webtest
+
+from tests.fixtures.datastore import ADMIN_EMAIL, make_app
+from models import ApiToken, Event, Service, ServiceList, install
+from tools.emulator import free_port
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
+
+
+def rpcs(response):
+    """The Datastore RPC count a response reports in Server-Timing."""
+    return int(re.search(r'datastore;desc="rpc=(\d+)"', response.headers["Server-Timing"]).group(1))
+
+
+def cache_state(response):
+    """"hit" or "miss", as Server-Timing says (None when the cache was not asked)."""
+    match = re.search(r'cache;desc="(\w+)"', response.headers["Server-Timing"])
+    return match.group(1) if match else None
+
+
+def seed(app, services, lists=3, events_each=3):
+    """A board of `services` services in `lists` lists, each with a few events today."""
+    from handlers.context import ndb_context
+
+    with app.app_context(), ndb_context(app):
+        install()
+        for n in range(lists):
+            ServiceList.create(f"List {n}", f"Group {n}.")
+        start = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=events_each)
+        for n in range(services):
+            service = Service.create(f"Service {n:03d}", f"Number {n}.", f"list-{n % lists}")
+            for i in range(events_each):
+                status = "down" if (n, i) == (1, events_each - 1) else "up"
+                Event.post(service, f"Update {i} of {n}.", status, at=start + datetime.timedelta(hours=i))
+        return ApiToken.issue(ADMIN_EMAIL, "tests")[1]
+
+
+@pytest.fixture
+def cached(emulator):
+    """A seeded board whose instance never looks for other instances' writes during the test."""
+    app = make_app(CACHE_CHECK_SECONDS=3600)
+    token = seed(app, services=3)
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com"})
+    client.token = token
+    return client
+
+
+def public_paths(client):
+    """Every public page, feed and public API resource of the board."""
+    sid = client.get("/api/v1/services/service-000/events").json["events"][-1]["sid"]
+    return [
+        "/", "/summary", "/service-lists", "/service-lists/list-0", "/services/service-000",
+        f"/services/service-000/{datetime.date.today():%Y}", "/rss", "/atom", "/rss?services=service-001",
+        "/documentation", "/robots.txt",
+        "/api/v1/services", "/api/v1/services/service-000", "/api/v1/services/service-000/events",
+        "/api/v1/services/service-000/events/current", f"/api/v1/services/service-000/events/{sid}",
+        "/api/v1/statuses", "/api/v1/statuses/up", "/api/v1/service-lists", "/api/v1/service-lists/list-0",
+        "/api/v1/levels", "/api/v1/status-images", "/api/v1/services?callback=board.show",
+        "/services/no-such-service",
+    ]
+
+
+def test_a_cached_read_of_every_public_page_feed_and_api_resource_makes_no_datastore_rpc(cached):
+    for path in public_paths(cached):
+        first = cached.get(path, status="*")
+        again = cached.get(path, status="*")
+        assert first.status_int in (200, 404), path
+        assert (cache_state(again), rpcs(again)) == ("hit", 0), path
+        assert again.body == first.body, path
+
+
+def test_an_uncached_front_page_makes_the_same_few_rpcs_at_any_board_size(emulator):
+    counts = []
+    for size in (3, 40):
+        app = make_app(PAGE_CACHE=False)
+        seed(app, services=size, lists=4)
+        client = webtest.TestApp(app)
+        client.get("/robots.txt")  # an instance's first request checks the installation, once
+        for path in ("/", "/api/v1/services", "/summary", "/service-lists", "/rss"):
+            response = client.get(path)
+            assert cache_state(response) == "miss"
+            counts.append((size, path, rpcs(response)))
+    by_path = {}
+    for size, path, count in counts:
+        assert count <= 4, (size, path, count)
+        by_path.setdefault(path, set()).add(count)
+    assert all(len(sizes) == 1 for sizes in by_path.values()), counts
+
+
+def test_a_posted_event_shows_at_once_on_the_instance_that_took_it(cached):
+    paths = ["/", "/services/service-002", "/api/v1/services", "/api/v1/services/service-002", "/rss"]
+    for path in paths:
+        cached.get(path)
+    cached.post("/admin/api/v1/services/service-002/events", {"status": "down", "message": "Fresh outage."},
+                headers={"Authorization": f"Bearer {cached.token}"}, status=201)
+    for path in paths:
+        response = cached.get(path)
+        assert "Fresh outage." in response.text, path
+        assert cache_state(response) == "miss", path
+
+
+def test_a_write_leaves_other_services_pages_cached(cached):
+    cached.get("/services/service-000")
+    cached.post("/admin/api/v1/services/service-002/events", {"message": "Elsewhere."},
+                headers={"Authorization": f"Bearer {cached.token}"}, status=201)
+    assert cache_state(cached.get("/services/service-000")) == "hit"
+    assert cache_state(cached.get("/")) == "miss"
+
+
+def test_cache_busting_arguments_share_one_cached_answer_and_callbacks_do_not(cached):
+    first = cached.get("/api/v1/services?callback=stashboard.callback&random=0.1234")
+    again = cached.get("/api/v1/services?random=0.9876&callback=stashboard.callback")
+    assert (cache_state(again), rpcs(again)) == ("hit", 0)
+    assert again.body == first.body and first.text.startswith("stashboard.callback(")
+    other = cached.get("/api/v1/services?callback=other")
+    assert other.text.startswith("other(")
+    assert cache_state(cached.get("/?_=123")) == "miss" and cache_state(cached.get("/?utm_source=x")) == "hit"
+
+
+def test_public_reads_carry_a_strong_etag_and_answer_if_none_match_with_an_empty_304(cached):
+    for path in ("/", "/api/v1/services", "/rss", "/api/v1/services?callback=cb"):
+        response = cached.get(path)
+        etag = response.headers["ETag"]
+        assert etag.startswith('"') and not etag.startswith("W/")
+        assert response.headers["Cache-Control"] == CACHE_CONTROL
+        assert "Set-Cookie" not in response.headers
+        unchanged = cached.get(path, headers={"If-None-Match": etag}, status=304)
+        assert unchanged.body == b"" and unchanged.headers["ETag"] == etag
+        assert cached.get(path, headers={"If-None-Match": '"stale"'}).status_int == 200
+    jsonp = cached.get("/api/v1/services?callback=cb").headers["ETag"]
+    assert jsonp != cached.get("/api/v1/services").headers["ETag"]
+
+
+def test_a_write_changes_the_etag(cached):
+    etag = cached.get("/").headers["ETag"]
+    cached.post("/admin/api/v1/services/service-000/events", {"message": "Changed."},
+                headers={"Authorization": f"Bearer {cached.token}"}, status=201)
+    assert cached.get("/", headers={"If-None-Match": etag}).status_int == 200
+
+
+def test_admin_answers_are_private_and_every_answer_reports_its_datastore_cost(cached):
+    sign_in = cached.get("/admin/", status=302)
+    assert sign_in.headers["Cache-Control"] == "private, no-store"
+    api = cached.get("/admin/api/v1/services")
+    assert api.headers["Cache-Control"] == "private, no-store" and rpcs(api) >= 1
+    static = cached.get("/static/css/site.css")
+    assert rpcs(static) == 0 and "public" in static.headers["Cache-Control"]
+
+
+def test_a_second_instance_shows_a_write_within_five_seconds(emulator):
+    app = make_app()
+    token = seed(app, services=2)
+    port = free_port()
+    env = {**os.environ, "NDB_NAMESPACE": app.config["NDB_NAMESPACE"], "SECRET_KEY": "test-secret",
+           "CACHE_CHECK_SECONDS": "2"}
+    other = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4", "main:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/services/service-001"
+
+    def read():
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert "Second instance news." not in read()
+        assert "Second instance news." not in read()  # now a cached answer there
+        client = webtest.TestApp(app)
+        client.post("/admin/api/v1/services/service-001/events", {"message": "Second instance news."},
+                    headers={"Authorization": f"Bearer {token}"}, status=201)
+        written = time.monotonic()
+        while "Second instance news." not in read():
+            assert time.monotonic() - written < 5, "the other instance still serves the old answer after 5 s"
+            time.sleep(0.1)
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+
+
+def test_the_cron_rebuild_repairs_bulk_written_history_once_and_only_app_engine_may_start_it(emulator):
+    from google.cloud import ndb
+
+    from handlers.context import ndb_context
+
+    app = make_app()
+    with app.app_context(), ndb_context(app):
+        install()
+        service = Service.create("Imported", "Written in bulk.")
+        moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=3)
+        ndb.put_multi([Event(parent=service.key, timestamp=moment, message="Imported outage.",
+                             status=ndb.Key("Status", "down"))])
+    client = webtest.TestApp(app)
+    assert client.get("/api/v1/services/imported").json["current-event"] is None
+    assert client.get("/_tasks/rebuild-history").json == {"services": 1, "changed": 1}
+    assert client.get("/_tasks/rebuild-history").json == {"services": 1, "changed": 0}
+    current = client.get("/api/v1/services/imported").json["current-event"]
+    assert (current["message"], current["status"]["id"]) == ("Imported outage.", "down")
+    assert all("Down" in cell.img["alt"] for cell in client.get("/").html.select("td.day")[:3])
+    app.config["GAE_ENV"] = "standard"
+    assert client.get("/_tasks/rebuild-history", status=403).status_int == 403
+    assert client.get("/_tasks/rebuild-history", headers={"X-Appengine-Cron": "true"}).json["changed"] == 0
