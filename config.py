@@ -15,8 +15,12 @@ def from_environment(env=os.environ):
     on_app_engine = env.get("GAE_ENV") == "standard"
     return {
         # Sessions and CSRF tokens are signed with this; set it on App Engine
-        # (env_variables or Secret Manager) so every instance agrees.
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        # (env_variables or Secret Manager) so every instance agrees. Locally a random
+        # key per process will do; on App Engine a random key would sign each instance's
+        # sessions differently, so without one admin sign-in is switched off instead
+        # (handlers/security.py) and SECRET_KEY_MISSING says why.
+        "SECRET_KEY": env.get("SECRET_KEY") or (None if on_app_engine else secrets.token_hex(32)),
+        "SECRET_KEY_MISSING": on_app_engine and not env.get("SECRET_KEY"),
         "GOOGLE_CLOUD_PROJECT": env.get("GOOGLE_CLOUD_PROJECT", ""),
         # Firestore in Datastore mode namespace; tests give each test its own.
         "NDB_NAMESPACE": env.get("NDB_NAMESPACE") or None,
@@ -33,6 +37,10 @@ def from_environment(env=os.environ):
         "CACHE_CHECK_SECONDS": float(env.get("CACHE_CHECK_SECONDS", "2")),
         # The most the cache may hold per process (bytes of bodies).
         "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),
+        # Seconds a Datastore RPC may take. A public read has a stale answer to fall back on, so
+        # it gives up soon; the local emulator is slower than the Datastore, so it gets longer.
+        "DATASTORE_READ_DEADLINE": float(env.get("DATASTORE_READ_DEADLINE") or (5 if on_emulator else 1)),
+        "DATASTORE_WRITE_DEADLINE": float(env.get("DATASTORE_WRITE_DEADLINE") or 10),
         # Static files: as long as app.yaml lets App Engine's edge keep them.
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
         # The API contract: request bodies over 1 MiB answer 413.

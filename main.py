@@ -7,7 +7,7 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, site, tasks
+from handlers import admin, api, auth, cli, errors, security, site, tasks
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import install
@@ -21,6 +21,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
 
     errors.register(app)
+    security.register(app)
     site.register(app)
     cli.register(app)
 

@@ -18,7 +18,14 @@ Why this and not the alternatives (figures from `make bench`, in the README):
   (see handlers/context.py), to make the misses cheaper.
 * A generation counter in the Datastore bumped by every write would make all writes
   contend on one entity; the audit log is already written in each write's transaction.
-* Checking per request would cost an RPC per hit; a hit here makes none.
+* Checking per request would cost an RPC per hit; here a hit makes none, except the
+  one request per instance every CACHE_CHECK_SECONDS that looks at the audit log
+  (its RPC is counted in that answer's Server-Timing like any other).
+
+When the Datastore is away (handlers/context.py's breaker is open), the last good
+answer is served at once, marked stale: a visible note on pages, the
+`X-Stashboard-Stale` header (when it was rendered) on everything. With nothing to
+fall back on, the app's 503 goes out.
 
 Hits are answered here, outside Flask and outside any NDB context: a dictionary
 look-up and the stored bytes. Query arguments that do not change the answer
@@ -36,9 +43,10 @@ import threading
 import time
 import urllib.parse
 
-from werkzeug.http import parse_etags, quote_etag
+from werkzeug.http import http_date, parse_etags, quote_etag
 
-from handlers.context import counting_rpcs, ndb_context
+from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
+from handlers.errors import OUTAGE_HEADER
 from models import AuditEntry, observe_changes, utcnow
 
 log = logging.getLogger(__name__)
@@ -55,12 +63,15 @@ MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start"
 CACHEABLE_STATUSES = ("200", "404")
 ALL = "*"
 SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
-META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/documentation",
-                 "/robots.txt", "/favicon.ico")
+META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
+                 "/documentation", "/robots.txt", "/favicon.ico")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
 # stamps its entries before it commits, so a slow one can land after a later-stamped one.
 OVERLAP = datetime.timedelta(seconds=60)
 LARGEST_ENTRY = 4 * 1024 * 1024
+# Where base.html lets a stale page say so.
+STALE_MARKER = b"<!--stale-note-->"
+STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
 
 
 def tags_for_path(path):
@@ -96,9 +107,11 @@ class Entry:
     status: str
     headers: list
     body: bytes
-    etag: str
+    etag: str | None
     tag: str
     versions: tuple
+    rendered_at: datetime.datetime
+    outage: bool = False  # a 503 because the Datastore is away
 
 
 class PageCache:
@@ -118,6 +131,8 @@ class PageCache:
         self.poll_lock = threading.Lock()
         self.next_check = time.monotonic() + self.check_seconds
         self.checked_from = utcnow()
+        # Whether the last look at the audit log failed: then no answer can be vouched for.
+        self.unsure = False
         self.seen = {}
         observe_changes(self)
 
@@ -145,7 +160,7 @@ class PageCache:
             self.next_check = time.monotonic() + self.check_seconds
             started = utcnow()
             reach = self.checked_from - OVERLAP
-            with ndb_context(self.app):
+            with deadline(self.app.config["DATASTORE_READ_DEADLINE"]), ndb_context(self.app):
                 entries = AuditEntry.since(reach)
             stale = set()
             with self.lock:
@@ -158,8 +173,10 @@ class PageCache:
                 stale.add(ALL)
             self.invalidate(stale)
             self.checked_from = started
-        except Exception:  # the Datastore is away: serve what we have, look again next time
-            log.warning("Could not read the audit log to refresh the page cache", exc_info=True)
+            self.unsure = False
+        except Exception as error:  # the Datastore is away: serve what we have, marked stale
+            self.unsure = True
+            log.warning("Could not read the audit log to refresh the page cache: %s", error)
         finally:
             self.poll_lock.release()
 
@@ -169,26 +186,29 @@ class PageCache:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD")
         if not is_public(path):
-            return self.wsgi_app(environ, _with_header(start_response, "Cache-Control", PRIVATE))
+            return self.wsgi_app(environ, _private(start_response))
         if method not in ("GET", "HEAD"):
-            return self.wsgi_app(environ, start_response)
+            return self.wsgi_app(environ, _private(start_response))
         if path.startswith(FILE_PREFIXES):
             return self.wsgi_app(environ, _with_file_staleness(start_response))
         with counting_rpcs() as stats:
             self.check_others()
-        key = self._key(environ, path)
-        tag = tags_for_path(path)
-        with self.lock:
-            entry = self.entries.get(key) if self.enabled else None
-            if entry is not None and entry.versions == (self.versions[ALL], self.versions[tag]):
-                self.entries.move_to_end(key)
-            else:
-                entry = None
-            versions = (self.versions[ALL], self.versions[tag])
-        timing = f'cache;desc="hit", {stats.server_timing()}'
-        if entry is None:
-            entry, timing = self._render(environ, key, tag, versions)
-        return self._answer(environ, start_response, entry, timing, method == "HEAD")
+            key = self._key(environ, path)
+            tag = tags_for_path(path)
+            with self.lock:
+                kept = self.entries.get(key) if self.enabled else None
+                versions = (self.versions[ALL], self.versions[tag])
+                if kept is not None:
+                    self.entries.move_to_end(key)
+            head = method == "HEAD"
+            if kept is not None and (self.unsure or datastore_away()):
+                return self._answer_stale(start_response, kept, stats, head)
+            if kept is not None and kept.versions == versions:
+                return self._answer(environ, start_response, kept, f'cache;desc="hit", {stats.server_timing()}', head)
+            entry = self._render(environ, key, tag, versions)
+            if entry.outage and kept is not None:
+                return self._answer_stale(start_response, kept, stats, head)
+            return self._answer(environ, start_response, entry, f'cache;desc="miss", {stats.server_timing()}', head)
 
     def _key(self, environ, path):
         query = environ.get("QUERY_STRING", "")
@@ -216,20 +236,20 @@ class PageCache:
             if hasattr(body_iter, "close"):
                 body_iter.close()
         status, headers = captured["status"], captured["headers"]
-        timing = [value for name, value in headers if name == "Server-Timing"]
-        headers = [(name, value) for name, value in headers if name != "Server-Timing"]
-        timing = ", ".join(['cache;desc="miss"', *timing])
+        outage = any(name == OUTAGE_HEADER for name, _ in headers)
+        # The app's own Server-Timing counts its RPCs only; the caller reports the request's.
+        headers = [(name, value) for name, value in headers if name not in ("Server-Timing", OUTAGE_HEADER)]
         shareable = status[:3] in CACHEABLE_STATUSES and not any(n.lower() == "set-cookie" for n, _ in headers)
         if not shareable:  # an error or a redirect: answered as the app made it, never kept
-            return Entry(status, headers, body, None, tag, versions), timing
+            return Entry(status, headers, body, None, tag, versions, utcnow(), outage)
         if not any(name.lower() == "cache-control" for name, _ in headers):
             headers.append(("Cache-Control", CACHE_CONTROL))
         etag = hashlib.sha256(body).hexdigest()[:32]
         headers.append(("ETag", quote_etag(etag)))
-        entry = Entry(status, headers, body, etag, tag, versions)
+        entry = Entry(status, headers, body, etag, tag, versions, utcnow())
         if self.enabled and len(body) <= LARGEST_ENTRY:
             self._store(key, entry)
-        return entry, timing
+        return entry
 
     def _store(self, key, entry):
         with self.lock:
@@ -252,12 +272,34 @@ class PageCache:
         start_response(entry.status, headers)
         return [b""] if head else [entry.body]
 
+    def _answer_stale(self, start_response, entry, stats, head):
+        """The last good answer, marked stale: the Datastore is away."""
+        as_of = http_date(entry.rendered_at.replace(tzinfo=datetime.UTC))
+        headers = [(n, v) for n, v in entry.headers if n.lower() not in ("etag", "cache-control", "content-length")]
+        body = entry.body
+        if any(n.lower() == "content-type" and v.startswith("text/html") for n, v in headers):
+            note = (
+                f'<p class="stale-note" role="status">Last updated {entry.rendered_at:%-d %b %Y, %H:%M} UTC'
+                " — live data is unavailable right now; this page shows the last known state.</p>"
+            )
+            body = body.replace(STALE_MARKER, note.encode(), 1)
+        headers += [
+            ("Cache-Control", STALE_CACHE_CONTROL),
+            ("X-Stashboard-Stale", as_of),
+            ("Warning", '110 - "Response is Stale"'),
+            ("Content-Length", str(len(body))),
+            ("Server-Timing", f'cache;desc="stale", {stats.server_timing()}'),
+        ]
+        start_response(entry.status, headers)
+        return [b""] if head else [body]
 
-def _with_header(start_response, name, value):
-    """start_response that sets header `name` to `value`, replacing the app's."""
+
+def _private(start_response):
+    """start_response for an answer nobody else may keep: `Cache-Control: private, no-store`."""
 
     def start(status, headers, exc_info=None):
-        headers[:] = [(n, v) for n, v in headers if n.lower() != name.lower()] + [(name, value)]
+        drop = ("cache-control", OUTAGE_HEADER.lower())
+        headers[:] = [(n, v) for n, v in headers if n.lower() not in drop] + [("Cache-Control", PRIVATE)]
         return start_response(status, headers, exc_info)
 
     return start

@@ -3,12 +3,27 @@
 import re
 
 from flask import Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from google.api_core import exceptions as api_exceptions
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
+from handlers.context import DatastoreUnavailable
 from handlers.responses import json_response
 from models import StashboardError
 
 API_ROOTS = ("/api/", "/admin/api/")
+# The Datastore away, failing, too slow, or too contended to finish a write: try again soon.
+DATASTORE_ERRORS = (
+    DatastoreUnavailable,
+    api_exceptions.ServiceUnavailable,
+    api_exceptions.DeadlineExceeded,
+    api_exceptions.InternalServerError,
+    api_exceptions.Aborted,
+    api_exceptions.RetryError,
+)
+RETRY_AFTER_SECONDS = 10
+# Tells the page cache (handlers/cache.py) that this 503 is an outage: it may answer the
+# last good render instead. It never leaves the app.
+OUTAGE_HEADER = "X-Stashboard-Outage"
 API_VERSION = re.compile(r"^/(?:admin/)?api/([^/]+)")
 
 
@@ -30,9 +45,9 @@ def _message(error):
     return error.description or error.name
 
 
-def handle_http_error(error):
+def handle_http_error(error, headers=None):
     """Turn an HTTP error (404, 405, 413, …) into the surface's error answer."""
-    headers = {}
+    headers = dict(headers or {})
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     if error.code == 401:
@@ -49,10 +64,22 @@ def handle_model_error(error):
     return render_error_page(error.code, "Error", error.message)
 
 
+def handle_datastore_error(error):
+    """The Datastore is away: 503 with Retry-After; a write made nothing (it was one transaction)."""
+    current_app.logger.warning("Datastore unavailable on %s %s: %s", request.method, request.path, error)
+    if request.method in ("GET", "HEAD"):
+        message = "The status board's data cannot be read right now; please try again in a few seconds."
+    else:
+        message = "The status board's data cannot be written right now, so nothing was changed; please try again."
+    return handle_http_error(ServiceUnavailable(message), {"Retry-After": str(RETRY_AFTER_SECONDS), OUTAGE_HEADER: "1"})
+
+
 def handle_unexpected(error):
     """Never a traceback: log it and answer a plain 500."""
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    if isinstance(error, DATASTORE_ERRORS):
+        return handle_datastore_error(error)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError("Something went wrong on our side; please try again."))
 
@@ -70,6 +97,8 @@ def register(app):
     """Install the error handlers on the app."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StashboardError, handle_model_error)
+    for error in DATASTORE_ERRORS:
+        app.register_error_handler(error, handle_datastore_error)
     app.register_error_handler(Exception, handle_unexpected)
 
 

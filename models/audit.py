@@ -31,7 +31,7 @@ SYSTEM = Actor(email="system", via="system")
 # Writes to one service, and writes to services that share a board index document,
 # contend: the whole transaction is tried again (reads inside it fail fast, retries=0,
 # so that the transaction, not the read, is retried).
-TRANSACTION_RETRIES = 8
+TRANSACTION_RETRIES = 4
 _actor = contextvars.ContextVar("stashboard_actor", default=SYSTEM)
 _observers = weakref.WeakSet()
 

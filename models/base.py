@@ -39,7 +39,7 @@ class SluggedModel(ndb.Model):
         fields = {}
         for field, limit in (("name", NAME_MAX), ("description", DESCRIPTION_MAX)):
             if required or field in changes:
-                fields[field] = clean_text(changes.get(field), field, limit)
+                fields[field] = clean_text(changes.get(field), field, limit, multiline=field == "description")
         return fields
 
     @classmethod

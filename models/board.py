@@ -59,9 +59,9 @@ class Card:
 
     @classmethod
     def of_row(cls, slug, row):
-        """The card of a board index row."""
-        return cls(slug, row["name"], row["description"], row["list"], row["status"],
-                   LatestEvent.from_json(slug, row["latest"]), row["recent"], row["days"])
+        """The card of a board index row (a row written by an older version may lack a field)."""
+        return cls(slug, row["name"], row.get("description", ""), row.get("list"), row.get("status"),
+                   LatestEvent.from_json(slug, row.get("latest")), row.get("recent", []), row.get("days", {}))
 
     @classmethod
     def of(cls, service):
@@ -105,17 +105,19 @@ class Board:
         self._severity = {slug: status.severity for slug, status in self.by_slug.items()}
         self.default_key = default_key
         self.default = self.by_key.get(default_key)
+        self._default_slug = default_key.id() if default_key else None
         self.lists = sorted(lists, key=lambda lst: lst.name)
         lists_by_id = {lst.slug: lst for lst in self.lists}
         self.today = utc_midnight()
         self.days = [(self.today - n * ONE_DAY).date() for n in range(history_days)]
         self.rows = []
         for card in sorted(cards, key=lambda card: card.name):
-            status = self.by_slug.get(card.status_id) if card.status_id else self.default
+            status_id = card.status_id or self._default_slug
+            status = self.by_slug.get(status_id)
             event = card.latest
             row = Row(card, status, event, lists_by_id.get(card.list_id))
             row.note_today = bool(event and event.informational and event.timestamp >= self.today)
-            row.days = self._days(card.days, status)
+            row.days = self._days(card.days, status_id if status else None)
             self.rows.append(row)
 
     @classmethod
@@ -162,11 +164,11 @@ class Board:
         """The Status with this id (None if it is gone)."""
         return self.by_slug.get(status_id)
 
-    def _days(self, days, status):
+    def _days(self, days, status_id):
+        """The day cells of a service's rollups, given its current status id (ids, not keys: speed)."""
         if not self.days:
             return []
-        current = status.slug if status else None
-        default = self.default.slug if self.default else None
+        current, default = status_id, self._default_slug
         result = []
         for date, (seen, note) in zip(self.days, history.cells(days, current, self.days)):
             known = [slug or default for slug in seen if (slug or default) in self._severity]

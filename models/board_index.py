@@ -17,6 +17,9 @@ import zlib
 from google.cloud import ndb
 
 SHARDS = 16
+# The newest event ids a row lists: enough for a feed of the whole board (the newest
+# 20 events of a board are among its services' newest 20 each).
+ROW_RECENT = 20
 
 
 def shard_of(service_id):
@@ -32,7 +35,7 @@ def row_of(service):
         "list": service.service_list.id() if service.service_list else None,
         "status": service.current_status.id() if service.current_status else None,
         "latest": service.latest,
-        "recent": service.recent or [],
+        "recent": (service.recent or [])[:ROW_RECENT],
         "days": service.days or {},
     }
 

@@ -19,10 +19,12 @@ LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 def normalize_email(email):
-    """Emails compare case-insensitively; refuse anything without an @."""
+    """Emails compare case-insensitively; refuse anything without an @, or with spaces or
+    invisible characters (controls, format characters, unpaired surrogates: an address has none)."""
     email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise InvalidInput(f"'{email}' is not an email address.")
+    if "@" not in email or len(email) > 254 or " " in email or not email.isprintable():
+        shown = email if email.isprintable() else email.encode("unicode_escape").decode("ascii")
+        raise InvalidInput(f"'{shown}' is not an email address.")
     return email
 
 

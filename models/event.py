@@ -100,7 +100,7 @@ class Event(ndb.Model):
         `at` (naive UTC, for seeding and imports) must be later than that one.
         The service's newest event, status and day rollup change in the same transaction.
         """
-        message = clean_text(message, "message", MESSAGE_MAX)
+        message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
         if status_id is not None and str(status_id).strip():
             status_key = Status.get_or_404(str(status_id).strip()).key

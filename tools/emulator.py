@@ -51,29 +51,39 @@ def free_port():
 
 
 class Emulator:
-    """A running emulator: in memory, strongly consistent, Firestore in Datastore mode.
+    """A running emulator: strongly consistent, Firestore in Datastore mode; in memory, or
+    kept on disk in `data_dir` (saved when it stops, loaded when it starts there again).
 
     Firestore in Datastore mode is what App Engine projects get today; with
     `require_indexes` a query missing from index.yaml fails as it would in production.
     """
 
-    def __init__(self, index_file, port=None, require_indexes=True):
+    def __init__(self, index_file, port=None, require_indexes=True, data_dir=None):
         if shutil.which("java") is None:
             raise EmulatorMissing(JAVA_HINT)
         self.port = port or free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="datastore-emulator-", suffix=".log", delete=False)
+        emulator = str(sdk_root() / EMULATOR)
+        if data_dir is None:
+            storage = ["--testing"]
+        else:
+            if not (pathlib.Path(data_dir) / "WEB-INF").is_dir():
+                subprocess.run([emulator, "create", str(data_dir)], check=True, capture_output=True)
+            storage = ["--consistency=1.0", "--store_on_disk=true"]
         command = [
-            str(sdk_root() / EMULATOR),
+            emulator,
             "start",
             "--host=127.0.0.1",
             f"--port={self.port}",
-            "--testing",
+            *storage,
             "--firestore_in_datastore_mode",
             f"--index_file={pathlib.Path(index_file).resolve()}",
         ]
         if require_indexes:
             command.append("--require_indexes")
+        if data_dir is not None:
+            command.append(str(data_dir))
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -92,6 +102,12 @@ class Emulator:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"The Datastore emulator did not start in {timeout}s:\n{self.read_log()}")
+
+    def reset(self):
+        """Empty the emulator (an in-memory one's queries slow down with everything it holds)."""
+        request = urllib.request.Request(f"http://{self.host}/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
 
     def read_log(self):
         """What the emulator has printed so far."""

@@ -49,7 +49,7 @@ def stop_acting(error=None):
 @bp.context_processor
 def admin_helpers():
     """Formatting helpers for the admin templates."""
-    return {"when": when, "audit_changes": audit_changes, "confirm_form": ConfirmForm()}
+    return {"when": when, "audit_changes": audit_changes}
 
 
 def when(moment):

@@ -14,6 +14,20 @@ from models import LEVELS
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 
 
+def at_most(limit):
+    """A length limit counted as the models count it, in characters (Unicode code points)."""
+    return Length(max=limit, message="At most %(max)d characters (Unicode code points); this has %(length)d.")
+
+
+def lf_line_breaks(value):
+    """Line breaks as the models store them: browsers send CR LF, which would count twice."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+# User text is typed in its own direction: Arabic or Hebrew right to left, as it is shown.
+TYPED = {"dir": "auto"}
+
+
 def choices(pairs):
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -28,23 +42,29 @@ def status_choices(statuses, keep_label=None):
 class ServiceForm(FlaskForm):
     """Create or edit a service; `list` choices are filled in by the view."""
 
-    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
-    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    description = TextAreaField(
+        "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
     list = SelectField("List", choices=choices([("", "No list")]))
 
 
 class ServiceListForm(FlaskForm):
     """Create or edit a service list."""
 
-    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
-    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    description = TextAreaField(
+        "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
 
 
 class StatusForm(FlaskForm):
     """Create or edit a status; `image` choices are the status images, filled in by the view."""
 
-    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
-    description = TextAreaField("Description", validators=[REQUIRED, Length(max=DESCRIPTION_MAX)])
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    description = TextAreaField(
+        "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
     level = SelectField("Level", choices=choices((level, level.title()) for level in LEVELS), default="NORMAL")
     image = RadioField("Image", validators=[REQUIRED], choices=[])
     default = BooleanField("The default status (services without events show it)")
@@ -54,7 +74,9 @@ class EventForm(FlaskForm):
     """Post an event for a service: a status (or keep the current one) and a message."""
 
     status = SelectField("Status", choices=choices([("", "Keep the current status")]))
-    message = TextAreaField("Message", validators=[REQUIRED, Length(max=MESSAGE_MAX)])
+    message = TextAreaField(
+        "Message", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
     informational = BooleanField("Informational note (does not change the status)")
 
     def offer(self, statuses):
@@ -77,7 +99,7 @@ class IncidentForm(EventForm):
 class TokenForm(FlaskForm):
     """Create a named API token."""
 
-    name = StringField("Name", validators=[REQUIRED, Length(max=NAME_MAX)])
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
 
 
 class AdminForm(FlaskForm):

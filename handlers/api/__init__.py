@@ -8,10 +8,10 @@ import functools
 
 from flask import Blueprint, abort, request
 
-from handlers.api import views
+from handlers.api import openapi, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
-from handlers.responses import valid_callback
+from handlers.responses import json_response, valid_callback
 from models import acting_as
 
 public_api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -45,6 +45,12 @@ WRITE_ROUTES = (
 )
 
 
+def description(base_url):
+    """This API as an OpenAPI 3.1 document (handlers/api/openapi.py), with `base_url` as its server."""
+    roots = (public_api.url_prefix, admin_api.url_prefix)
+    return openapi.describe(base_url, roots, READ_ROUTES, WRITE_ROUTES)
+
+
 def act_as_admin(view):
     """Attribute the view's changes to the request's admin in the audit log."""
 
@@ -61,6 +67,12 @@ for _blueprint in (public_api, admin_api):
         _blueprint.add_url_rule(_rule, _endpoint, _view, methods=["GET"])
 for _rule, _method, _view in WRITE_ROUTES:
     admin_api.add_url_rule(_rule, _view.__name__, act_as_admin(_view), methods=[_method])
+
+
+@public_api.get("/openapi.json", endpoint="openapi")
+def openapi_document():
+    """This API described in OpenAPI 3.1, for code generators, validators and fuzzers."""
+    return json_response(description(request.host_url))
 
 
 @public_api.before_request

@@ -7,6 +7,7 @@ page. Pages set no cookie, so the page cache, App Engine's edge and browsers sha
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from handlers import api
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
@@ -101,9 +102,12 @@ def summary():
 
 @bp.get("/documentation")
 def documentation():
-    """The public REST API for readers, generated from the API's own routes and docstrings."""
+    """The public REST API for readers; its reference is rendered from the API's OpenAPI description."""
     return render_template(
-        "site/documentation.html", resources=api_reference(), base=request.host_url.rstrip("/"), levels=LEVELS
+        "site/documentation.html",
+        resources=api_reference(api.description(request.host_url)),
+        base=request.host_url.rstrip("/"),
+        levels=LEVELS,
     )
 
 
@@ -130,10 +134,3 @@ def robots():
     """The public pages may be indexed; the admin pages and the API need not be."""
     body = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"
     return Response(body, mimetype="text/plain")
-
-
-@bp.after_request
-def no_sniffing(response):
-    """Browsers take every answer as the type it says it is."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response

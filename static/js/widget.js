@@ -38,9 +38,11 @@
     });
   }
 
+  // Each text from the board reads in its own direction (an Arabic or Hebrew name right to left).
   function text(tag, value) {
     var node = document.createElement(tag);
     node.textContent = value;
+    node.dir = "auto";
     return node;
   }
 

@@ -1,0 +1,107 @@
+"""Security headers on every answer, and admin sign-in switched off when no SECRET_KEY is set.
+
+What each kind of answer may do, as its Content-Security-Policy says:
+* a page of the public site: its own scripts, styles, images and fetches only; no inline
+  script, style or event handler anywhere (templates link static/js and static/css);
+  any site may frame it, because status pages are embedded in help centres and a page
+  with nothing to click that changes anything cannot be clickjacked into harm;
+* an admin or sign-in page: the same, never framed (X-Frame-Options too, for old
+  browsers); its forms may also lead to Google, because Chromium checks form-action on
+  every redirect of a form's navigation and "Sign in with Google" posts to /auth/google,
+  which redirects to accounts.google.com (as does IAP's sign-out);
+* anything that is not a page (API JSON and JSONP, feeds, files, plain text): nothing at
+  all, should a browser ever open it as a document. Other sites' pages still load JSONP
+  and the widget as scripts and fetch the API: a script's or fetch's own CSP does not apply
+  to the page that loads it, and the public API keeps `Access-Control-Allow-Origin: *`.
+
+The page cache stores an answer with its headers, so a cached page is replayed with them.
+App Engine serves /static and /images itself; app.yaml gives those answers the same headers.
+"""
+
+from flask import request
+
+from handlers.auth.credentials import bearer_token
+from handlers.auth.views import is_private_path
+from handlers.errors import error_response, is_api_request, render_error_page
+
+_PAGE = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+)
+PUBLIC_PAGE_POLICY = "; ".join((*_PAGE, "form-action 'self'", "frame-ancestors *"))
+PRIVATE_PAGE_POLICY = "; ".join((*_PAGE, "form-action 'self' https://accounts.google.com", "frame-ancestors 'none'"))
+NOT_A_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Links from the public pages tell other sites which site sent the reader, never which page;
+# admin pages tell them nothing (an admin URL may name an account, e.g. the audit filter).
+PUBLIC_REFERRER_POLICY = "strict-origin-when-cross-origin"
+PRIVATE_REFERRER_POLICY = "same-origin"
+# App Engine answers only https (app.yaml: secure: always); local runs are plain http.
+HSTS = "max-age=31536000; includeSubDomains"
+
+NO_SECRET_KEY_LOG = (
+    "SECRET_KEY is not set: admin sign-in is disabled until it is "
+    "(set it in app.yaml's env_variables or Secret Manager)"
+)
+NO_SECRET_KEY_PAGE = (
+    "This deployment has no SECRET_KEY, so admin sign-in is switched off: without it, sessions and "
+    "form tokens cannot be signed the same way on every instance. Set SECRET_KEY to a long random "
+    "string in app.yaml's env_variables (or load it from Secret Manager) and deploy again. The "
+    "public status pages, and the admin API with bearer tokens, keep working meanwhile."
+)
+NO_SECRET_KEY_API = (
+    "Admin sign-in is switched off on this deployment (SECRET_KEY is not set), so writes on a "
+    "browser session are refused; send 'Authorization: Bearer <API token>' instead."
+)
+
+
+def policy_for(path, mimetype):
+    """The Content-Security-Policy of an answer at `path` of this type."""
+    if mimetype != "text/html":
+        return NOT_A_PAGE_POLICY
+    return PRIVATE_PAGE_POLICY if is_private_path(path) else PUBLIC_PAGE_POLICY
+
+
+def secret_key_missing(app):
+    """Whether sessions cannot be signed: no SECRET_KEY on App Engine (config.py), or none at all."""
+    return bool(app.config.get("SECRET_KEY_MISSING") or not app.config.get("SECRET_KEY"))
+
+
+def register(app):
+    """Add the security headers to every answer; without a SECRET_KEY, refuse the admin's sign-in."""
+    hsts = app.config["GAE_ENV"] == "standard"
+
+    @app.after_request
+    def security_headers(response):
+        """The headers the module docstring describes; any a view set itself are kept."""
+        private = is_private_path(request.path)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", policy_for(request.path, response.mimetype))
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", PRIVATE_REFERRER_POLICY if private else PUBLIC_REFERRER_POLICY)
+        if private:
+            headers.setdefault("X-Frame-Options", "DENY")
+        if hsts:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+    if secret_key_missing(app):
+        app.logger.error(NO_SECRET_KEY_LOG)
+        # Registered before CSRF protection (main.py), which would fail on a missing key first.
+        app.before_request(refuse_sign_in)
+
+
+def refuse_sign_in():
+    """No SECRET_KEY: admin and sign-in pages answer 503 saying why; the admin API's reads
+    and bearer-token writes go on (neither uses the session), session writes are refused."""
+    if not is_private_path(request.path):
+        return None
+    if is_api_request():
+        if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token() is not None:
+            return None
+        return error_response(503, NO_SECRET_KEY_API)
+    return render_error_page(503, "Admin sign-in is switched off", NO_SECRET_KEY_PAGE)
