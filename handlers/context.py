@@ -22,7 +22,9 @@ import threading
 import time
 
 import grpc
+from google.api_core import exceptions as api_exceptions
 from google.cloud import ndb
+from google.cloud.ndb import exceptions as ndb_exceptions
 from google.cloud.datastore_v1.services.datastore.transports.grpc import DatastoreGrpcTransport
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,19 @@ OUTAGE_CODES = frozenset({
 
 class DatastoreUnavailable(Exception):
     """The Datastore cannot be reached, is failing or is too slow right now (answer 503, or stale)."""
+
+
+# The Datastore away, failing, too slow, or too contended to finish a write: try again soon.
+# NDB wraps an error as NestedRetryException when calls made at once are retried together.
+DATASTORE_ERRORS = (
+    DatastoreUnavailable,
+    api_exceptions.ServiceUnavailable,
+    api_exceptions.DeadlineExceeded,
+    api_exceptions.InternalServerError,
+    api_exceptions.Aborted,
+    api_exceptions.RetryError,
+    ndb_exceptions.NestedRetryException,
+)
 
 
 class Breaker:

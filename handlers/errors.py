@@ -3,23 +3,13 @@
 import re
 
 from flask import Response, current_app, render_template, request
-from google.api_core import exceptions as api_exceptions
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
-from handlers.context import DatastoreUnavailable
+from handlers.context import DATASTORE_ERRORS
 from handlers.responses import json_response
 from models import StashboardError
 
 API_ROOTS = ("/api/", "/admin/api/")
-# The Datastore away, failing, too slow, or too contended to finish a write: try again soon.
-DATASTORE_ERRORS = (
-    DatastoreUnavailable,
-    api_exceptions.ServiceUnavailable,
-    api_exceptions.DeadlineExceeded,
-    api_exceptions.InternalServerError,
-    api_exceptions.Aborted,
-    api_exceptions.RetryError,
-)
 RETRY_AFTER_SECONDS = 10
 # Tells the page cache (handlers/cache.py) that this 503 is an outage: it may answer the
 # last good render instead. It never leaves the app.
