@@ -21,6 +21,8 @@ from models.service_list import ServiceList
 from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight
 
+# What a card keeps of what boards worked out from it (see Card.derived).
+DERIVED_KEPT = 8
 BANNERS = {
     "NORMAL": "All systems operational",
     "WARNING": "Some services have problems",
@@ -56,6 +58,9 @@ class Card:
     latest: LatestEvent | None
     recent: list
     days: dict
+    # What boards worked out from this card, kept with the signature it was worked out
+    # under (see Board.signature): cards of the index are shared by every read of it.
+    derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of_row(cls, slug, row):
@@ -67,6 +72,12 @@ class Card:
     def of(cls, service):
         """The card of a Service entity."""
         return cls.of_row(service.slug, row_of(service))
+
+    def remember(self, key, value):
+        """Keep `value` in `derived` (a few at most: a day or a status change makes keys old)."""
+        if len(self.derived) >= DERIVED_KEPT:
+            self.derived.clear()
+        self.derived[key] = value
 
 
 @dataclasses.dataclass
@@ -110,15 +121,29 @@ class Board:
         lists_by_id = {lst.slug: lst for lst in self.lists}
         self.today = utc_midnight()
         self.days = [(self.today - n * ONE_DAY).date() for n in range(history_days)]
-        self.rows = []
-        for card in sorted(cards, key=lambda card: card.name):
-            status_id = card.status_id or self._default_slug
-            status = self.by_slug.get(status_id)
+        # Everything a row's look depends on besides its card: rows worked out under the
+        # same signature are reused (Card.derived).
+        self.signature = (
+            tuple((s.slug, s.name, s.level, s.image, s.severity) for s in self.statuses),
+            self._default_slug,
+            self.today,
+            history_days,
+        )
+        self.rows = [self._row(card, lists_by_id) for card in sorted(cards, key=lambda card: card.name)]
+
+    def _row(self, card, lists_by_id):
+        """The board's row of `card`: its status, its day cells and today's note, reused when
+        the card was shown under the same signature before."""
+        status_id = card.status_id or self._default_slug
+        status = self.by_slug.get(status_id)
+        worked = card.derived.get(("row", self.signature))
+        if worked is None:
             event = card.latest
-            row = Row(card, status, event, lists_by_id.get(card.list_id))
-            row.note_today = bool(event and event.informational and event.timestamp >= self.today)
-            row.days = self._days(card.days, status_id if status else None)
-            self.rows.append(row)
+            note_today = bool(event and event.informational and event.timestamp >= self.today)
+            worked = (note_today, self._days(card.days, status_id if status else None))
+            card.remember(("row", self.signature), worked)
+        note_today, days = worked
+        return Row(card, status, card.latest, lists_by_id.get(card.list_id), note_today, days)
 
     @classmethod
     def now(cls, history_days=0):
@@ -143,10 +168,20 @@ class Board:
         *shards, installation = [future.result() for future in BoardShard.read_all_async(Installation.key_for())]
         installation = installation or Installation()
         if installation.indexed:
-            cards = {slug: Card.of_row(slug, row) for shard in shards if shard for slug, row in shard.rows.items()}
+            cards = {}
+            for shard in shards:
+                if shard:
+                    cards.update(cls._cards_of(shard.rows))
         else:
             cards = {service.slug: Card.of(service) for service in Service.ordered()}
         return cards, installation
+
+    @staticmethod
+    def _cards_of(rows):
+        """The cards of one index document's rows, made once per version of the document."""
+        if "cards" not in rows.derived:
+            rows.derived["cards"] = {slug: Card.of_row(slug, row) for slug, row in rows.items()}
+        return rows.derived["cards"]
 
     @classmethod
     def of(cls, services, history_days=0, with_lists=False):

@@ -12,11 +12,15 @@ touch the same entity, and so that a document stays far below the Datastore's 1 
 entity limit (compressed, a row is a few hundred bytes to a few KB).
 """
 
+import functools
+import json
 import zlib
 
 from google.cloud import ndb
 
 SHARDS = 16
+# Decoded documents kept in memory: the current ones and a few older versions.
+DECODED_KEPT = 4 * SHARDS
 # The newest event ids a row lists: enough for a feed of the whole board (the newest
 # 20 events of a board are among its services' newest 20 each).
 ROW_RECENT = 20
@@ -40,10 +44,44 @@ def row_of(service):
     }
 
 
+class Rows(dict):
+    """The decoded rows of one stored document: {service id: row}.
+
+    Every read of the same stored bytes answers the same Rows, so readers must not change
+    it; `derived` keeps what they compute from it (the board's cards) for the next read.
+    """
+
+    __slots__ = ("derived",)
+
+    def __init__(self, rows):
+        super().__init__(rows)
+        self.derived = {}
+
+
+@functools.lru_cache(maxsize=DECODED_KEPT)
+def _decoded(data):
+    return Rows(json.loads(data))
+
+
+class RowsProperty(ndb.BlobProperty):
+    """{service id: row} stored as compressed JSON (the bytes JsonProperty(compressed=True)
+    writes), decoded once per distinct document rather than on every read: the board is
+    read far more often than it changes, and decoding was most of what a read cost."""
+
+    def __init__(self):
+        super().__init__(compressed=True)
+
+    def _to_base_type(self, value):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+    def _from_base_type(self, value):
+        return _decoded(value)
+
+
 class BoardShard(ndb.Model):
     """One of the index's documents: {service id: row}."""
 
-    rows = ndb.JsonProperty(compressed=True)
+    rows = RowsProperty()
 
     @classmethod
     def keys(cls):

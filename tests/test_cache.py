@@ -100,6 +100,27 @@ def test_an_uncached_front_page_makes_the_same_few_rpcs_at_any_board_size(emulat
     assert all(len(sizes) == 1 for sizes in by_path.values()), counts
 
 
+def test_without_the_page_cache_the_board_shows_each_change_at_once(emulator):
+    """The board index's decoded rows and written rows are reused between reads only while
+    nothing they show has changed: a new event, a renamed status or a new day's grid."""
+    app = make_app(PAGE_CACHE=False)
+    token = seed(app, services=3)
+    client = webtest.TestApp(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):
+        board = client.get("/")
+    assert "Nobody home." not in board.text
+    client.post("/admin/api/v1/services/service-001/events", {"status": "down", "message": "Nobody home."},
+                headers=auth, status=201)
+    row = client.get("/").html.select_one('tr[data-service="service-001"]')
+    assert "Nobody home." in row.text and "Down" in row.text
+    client.post("/admin/api/v1/statuses/down", {"name": "Broken"}, headers=auth, status=200)
+    row = client.get("/").html.select_one('tr[data-service="service-001"]')
+    assert "Broken" in row.text and "Down" not in row.text
+    other = client.get("/").html.select_one('tr[data-service="service-000"]')
+    assert "Nobody home." not in other.text
+
+
 def test_a_posted_event_shows_at_once_on_the_instance_that_took_it(cached):
     paths = ["/", "/services/service-002", "/api/v1/services", "/api/v1/services/service-002", "/rss"]
     for path in paths:

@@ -63,6 +63,21 @@ class DayCells:
         return self.kinds[key]
 
 
+def row_markup(row, board, macro):
+    """`macro(row)`: a service's row of the board, written once per card and board signature.
+
+    The board index's cards are shared by every read until their document changes, and
+    the signature holds everything else a row shows (statuses, default, day, days shown),
+    so a board of hundreds of services writes again only the rows that changed.
+    """
+    key = ("markup", board.signature, macro.name)
+    markup = row.service.derived.get(key)
+    if markup is None:
+        markup = macro(row)
+        row.service.remember(key, markup)
+    return markup
+
+
 @functools.lru_cache(maxsize=1024)
 def _escaped(text):
     return str(escape(text))
@@ -73,5 +88,6 @@ def register(app):
     app.add_template_filter(isotime)
     app.add_template_filter(utctime)
     app.add_template_global(DayCells, "day_cells")
+    app.add_template_global(row_markup)
     app.add_template_global(icon_url)
     app.add_template_global(status_icon)
