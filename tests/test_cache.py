@@ -101,8 +101,8 @@ def test_an_uncached_front_page_makes_the_same_few_rpcs_at_any_board_size(emulat
 
 
 def test_without_the_page_cache_the_board_shows_each_change_at_once(emulator):
-    """The board index's decoded rows and written rows are reused between reads only while
-    nothing they show has changed: a new event, a renamed status or a new day's grid."""
+    """The board index's decoded rows, written rows and API shapes are reused between reads
+    only while nothing they show has changed: a new event, a renamed status or list."""
     app = make_app(PAGE_CACHE=False)
     token = seed(app, services=3)
     client = webtest.TestApp(app)
@@ -119,6 +119,11 @@ def test_without_the_page_cache_the_board_shows_each_change_at_once(emulator):
     assert "Broken" in row.text and "Down" not in row.text
     other = client.get("/").html.select_one('tr[data-service="service-000"]')
     assert "Nobody home." not in other.text
+    client.post("/admin/api/v1/service-lists/list-1", {"name": "Renamed list"}, headers=auth, status=200)
+    services = {service["id"]: service for service in client.get("/api/v1/services").json["services"]}
+    assert services["service-001"]["current-event"]["status"]["name"] == "Broken"
+    assert services["service-001"]["list"]["name"] == "Renamed list"
+    assert services["service-000"]["list"]["name"] == "List 0"
 
 
 def test_a_posted_event_shows_at_once_on_the_instance_that_took_it(cached):

@@ -72,7 +72,22 @@ def list_json(service_list):
 
 
 def service_json(row, board):
-    """The Service object of a board row, with its current event and list."""
+    """The Service object of a board row, with its current event and list.
+
+    Worked out once per card, board signature, URL root and list (see models.board.Card.derived):
+    a list of hundreds of services shapes again only those that changed.
+    """
+    service, service_list = row.service, row.service_list
+    key = ("json", board.signature, _root("services"), _root("statuses"),
+           service_list and (service_list.slug, service_list.name, service_list.description))
+    shape = service.derived.get(key)
+    if shape is None:
+        shape = _service_json(row, board)
+        service.remember(key, shape)
+    return shape
+
+
+def _service_json(row, board):
     service = row.service
     return {
         "id": service.slug,
