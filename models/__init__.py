@@ -6,7 +6,10 @@ from models.board import Board
 from models.credentials import Admin, ApiToken
 from models.errors import Conflict, InvalidInput, NotFound, StashboardError
 from models.event import Event
+from models.incident import Incident
 from models.install import install
+from models.maintenance import Maintenance
+from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
 from models.status import LEVELS, Installation, Status
@@ -21,11 +24,14 @@ __all__ = [
     "Board",
     "Conflict",
     "Event",
+    "Incident",
     "Installation",
     "InvalidInput",
     "LEVELS",
     "LatestEvent",
+    "Maintenance",
     "NotFound",
+    "Notices",
     "Service",
     "ServiceList",
     "StashboardError",
