@@ -14,6 +14,7 @@ from models.service import LatestEvent, Service
 from models.service_list import ServiceList
 from models.status import LEVELS, Installation, Status
 from models.status_image import StatusImage, image_path
+from models import uptime
 from models.times import http_date, utc_midnight, utcnow
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "install",
     "observe_changes",
     "utc_midnight",
+    "uptime",
     "utcnow",
 ]

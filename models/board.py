@@ -17,6 +17,8 @@ from google.cloud import ndb
 
 from models import history
 from models.board_index import BoardShard, row_of
+from models.incident import Incident
+from models.maintenance import Maintenance
 from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
@@ -209,6 +211,14 @@ class Board:
         lists = [future.result() for future in lists]
         cards = [Card.of(service) for service in services]
         return cls(cards, statuses.result(), default_key, [lst for lst in lists if lst], history_days)
+
+    def incidents(self):
+        """The open and the recent incidents, newest first (from the notices read with the index)."""
+        return [Incident.from_json(entry) for entry in self.notices.incidents or []]
+
+    def maintenances(self):
+        """The maintenance windows not long over, soonest first."""
+        return [Maintenance.from_json(entry) for entry in self.notices.maintenances or []]
 
     def status(self, status_id):
         """The Status with this id (None if it is gone)."""
