@@ -126,6 +126,11 @@ class Incident(ndb.Model):
         return str(self.key.id())
 
     @property
+    def name(self):
+        """The title, as the admin's shared form pages name an entity."""
+        return self.title
+
+    @property
     def is_open(self):
         """Whether the incident is not resolved yet."""
         return self.state != "resolved"
