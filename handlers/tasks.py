@@ -6,7 +6,7 @@ proves the caller; locally (the emulator, tests) the endpoints are open for tryi
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from models import SYSTEM_ACTOR, Event, Maintenance, acting_as
+from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -30,6 +30,7 @@ def rebuild_history():
         for service_id, service_changed in run:
             changed += service_changed
             current_app.logger.info("Rebuilt history up to service %s", service_id)
+        Notices.rebuild(Incident.past(), Maintenance.newest())
     return jsonify({"services": len(run), "changed": changed})
 
 

@@ -35,38 +35,43 @@ class Notices(ndb.Model):
     def keep_incident(cls, incident, removed=False):
         """Put (or drop) `incident`'s entry, in the caller's transaction."""
         notices = cls._load()
-        entries = [entry for entry in notices.incidents or [] if entry["id"] != incident.incident_id]
-        if not removed:
-            entries.append(incident.to_json())
-        entries.sort(key=lambda entry: entry["started"], reverse=True)
-        resolved = [entry for entry in entries if entry["state"] == "resolved"][RECENT_INCIDENTS:]
-        notices.incidents = [entry for entry in entries if entry not in resolved]
+        notices.incidents = _with_incident(notices.incidents, incident.incident_id, None if removed else incident)
         notices.put()
 
     @classmethod
     def keep_maintenance(cls, window):
         """Put `window`'s entry, in the caller's transaction."""
         notices = cls._load()
-        entries = [entry for entry in notices.maintenances or [] if entry["id"] != window.maintenance_id]
-        entries.append(window.to_json())
-        entries.sort(key=lambda entry: entry["starts"])
-        over = [entry for entry in entries if entry["state"] not in OPEN_MAINTENANCE]
-        dropped = over[:-RECENT_MAINTENANCES] if len(over) > RECENT_MAINTENANCES else []
-        notices.maintenances = [entry for entry in entries if entry not in dropped]
+        notices.maintenances = _with_maintenance(notices.maintenances, window)
         notices.put()
 
     @classmethod
     def rebuild(cls, incidents, windows):
-        """Remake the document from the stored entities (the safety net, like rebuild-history)."""
+        """Remake the document from the stored entities (the safety net, run by rebuild-history)."""
+        entries, kept = [], []
+        for incident in incidents:
+            entries = _with_incident(entries, incident.incident_id, incident)
+        for window in windows:
+            kept = _with_maintenance(kept, window)
+        cls(key=cls.key_for(), incidents=entries, maintenances=kept).put()
 
-        @ndb.transactional()
-        def txn():
-            notices = cls._load()
-            notices.incidents, notices.maintenances = [], []
-            notices.put()
-            for incident in incidents:
-                cls.keep_incident(incident)
-            for window in windows:
-                cls.keep_maintenance(window)
 
-        txn()
+def _with_incident(entries, incident_id, incident):
+    """`entries` with the incident's entry replaced (dropped when `incident` is None), trimmed."""
+    entries = [entry for entry in entries or [] if entry["id"] != incident_id]
+    if incident is not None:
+        entries.append(incident.to_json())
+    entries.sort(key=lambda entry: entry["started"], reverse=True)
+    resolved = [entry["id"] for entry in entries if entry["state"] == "resolved"]
+    dropped = set(resolved[RECENT_INCIDENTS:])
+    return [entry for entry in entries if entry["id"] not in dropped]
+
+
+def _with_maintenance(entries, window):
+    """`entries` with the window's entry replaced, soonest first, the long-over ones trimmed."""
+    entries = [entry for entry in entries or [] if entry["id"] != window.maintenance_id]
+    entries.append(window.to_json())
+    entries.sort(key=lambda entry: entry["starts"])
+    over = [entry["id"] for entry in entries if entry["state"] not in OPEN_MAINTENANCE]
+    dropped = set(over[:-RECENT_MAINTENANCES]) if len(over) > RECENT_MAINTENANCES else set()
+    return [entry for entry in entries if entry["id"] not in dropped]
