@@ -63,6 +63,7 @@ MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start"
 CACHEABLE_STATUSES = ("200", "404")
 ALL = "*"
 SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
+INCIDENT_PATH = re.compile(r"^/(?:api/v1/)?incidents/([^/]+)")
 META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
                  "/documentation", "/robots.txt", "/favicon.ico")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
@@ -79,6 +80,9 @@ def tags_for_path(path):
     match = SERVICE_PATH.match(path)
     if match:
         return f"service:{match.group(1)}"
+    match = INCIDENT_PATH.match(path)
+    if match:
+        return f"incident:{match.group(1)}"
     if path.startswith(META_PREFIXES):
         return "meta"
     return "board"
@@ -90,6 +94,10 @@ def tags_for_change(entry):
         return ("board", f"service:{entry.parent_id}")
     if entry.kind == "Service":
         return ("board", f"service:{entry.entity_id}")
+    if entry.kind == "Incident":  # its page, and the board-wide answers that list it
+        return ("board", f"incident:{entry.entity_id}")
+    if entry.kind == "Maintenance":
+        return ("board",)
     if entry.kind in ("Admin", "ApiToken"):
         return ()
     return (ALL,)

@@ -30,7 +30,7 @@ def error_response(code, message, headers=None):
 def _message(error):
     if isinstance(error, NotFound) and is_api_request():
         match = API_VERSION.match(request.path)
-        if match and match.group(1) != "v1":
+        if match and match.group(1) not in ("v1", "v2"):
             return f"Unknown API version '{match.group(1)}'; this server speaks v1."
     return error.description or error.name
 

@@ -6,7 +6,7 @@ proves the caller; locally (the emulator, tests) the endpoints are open for tryi
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from models import SYSTEM_ACTOR, Event, acting_as
+from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -30,7 +30,22 @@ def rebuild_history():
         for service_id, service_changed in run:
             changed += service_changed
             current_app.logger.info("Rebuilt history up to service %s", service_id)
+        Notices.rebuild(Incident.past(), Maintenance.newest())
     return jsonify({"services": len(run), "changed": changed})
+
+
+@bp.get("/maintenance")
+def maintenance():
+    """Start the maintenance windows whose time has come and end those whose time is up.
+
+    Idempotent: each window moves once, in a transaction that re-reads it, so a second
+    run (or two instances running it at once) changes nothing more.
+    """
+    with acting_as(SYSTEM_ACTOR):
+        moved = Maintenance.run_due()
+    for window_id, how in moved:
+        current_app.logger.info("Maintenance %s %s", window_id, how)
+    return jsonify({"moved": [{"id": window_id, "now": how} for window_id, how in moved]})
 
 
 def register(app):

@@ -6,11 +6,15 @@ from models.board import Board
 from models.credentials import Admin, ApiToken
 from models.errors import Conflict, InvalidInput, NotFound, StashboardError
 from models.event import Event
+from models.incident import Incident
 from models.install import install
+from models.maintenance import Maintenance
+from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
 from models.status import LEVELS, Installation, Status
 from models.status_image import StatusImage, image_path
+from models import uptime
 from models.times import http_date, utc_midnight, utcnow
 
 __all__ = [
@@ -21,11 +25,14 @@ __all__ = [
     "Board",
     "Conflict",
     "Event",
+    "Incident",
     "Installation",
     "InvalidInput",
     "LEVELS",
     "LatestEvent",
+    "Maintenance",
     "NotFound",
+    "Notices",
     "Service",
     "ServiceList",
     "StashboardError",
@@ -38,5 +45,6 @@ __all__ = [
     "install",
     "observe_changes",
     "utc_midnight",
+    "uptime",
     "utcnow",
 ]

@@ -10,12 +10,16 @@ their history changes what a read of the whole board costs: three RPCs.
 
 import copy
 import dataclasses
+import datetime
 from collections import defaultdict
 
 from google.cloud import ndb
 
 from models import history
 from models.board_index import BoardShard, row_of
+from models.incident import Incident
+from models.maintenance import Maintenance
+from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
 from models.status import Installation, Status
@@ -58,6 +62,7 @@ class Card:
     latest: LatestEvent | None
     recent: list
     days: dict
+    created: object = None  # when the service was made (None on a row from before it was kept)
     # What boards worked out from this card, kept with the signature it was worked out
     # under (see Board.signature): cards of the index are shared by every read of it.
     derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -65,8 +70,10 @@ class Card:
     @classmethod
     def of_row(cls, slug, row):
         """The card of a board index row (a row written by an older version may lack a field)."""
+        created = datetime.datetime.fromisoformat(row["created"]) if row.get("created") else None
         return cls(slug, row["name"], row.get("description", ""), row.get("list"), row.get("status"),
-                   LatestEvent.from_json(slug, row.get("latest")), row.get("recent", []), row.get("days", {}))
+                   LatestEvent.from_json(slug, row.get("latest")), row.get("recent", []), row.get("days", {}),
+                   created)
 
     @classmethod
     def of(cls, service):
@@ -109,7 +116,9 @@ class Group:
 class Board:
     """Statuses, lists and some services with their current state and (optionally) day history."""
 
-    def __init__(self, cards, statuses, default_key, lists=(), history_days=0):
+    def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None):
+        # Open and recent incidents and maintenance windows (models/notices.py), read with the index.
+        self.notices = notices or Notices()
         self.statuses = sorted(statuses, key=lambda s: (s.severity, s.name.lower()))
         self.by_key = {status.key: status for status in self.statuses}
         self.by_slug = {status.slug: status for status in self.statuses}
@@ -150,8 +159,9 @@ class Board:
         """Every service, status and list: three reads, made at once, whatever the board's size."""
         statuses = Status.all_async()
         lists = ServiceList.query().fetch_async()
-        cards, installation = cls._index()
-        return cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days)
+        cards, installation, notices = cls._index()
+        return cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days,
+                   notices)
 
     @classmethod
     def cards(cls):
@@ -159,13 +169,20 @@ class Board:
         return cls._index()[0]
 
     @classmethod
+    def cards_and_notices(cls):
+        """Every service's card, by id, and the notices: one lookup (the feeds)."""
+        cards, _, notices = cls._index()
+        return cards, notices
+
+    @classmethod
     def _index(cls):
-        """({id: card} of every service, the installation), in one lookup.
+        """({id: card} of every service, the installation, the notices), in one lookup.
 
         A board from before the index (until `flask rebuild-history` has run) is read
         with a query of its services instead.
         """
-        *shards, installation = [future.result() for future in BoardShard.read_all_async(Installation.key_for())]
+        futures = BoardShard.read_all_async(Installation.key_for(), Notices.key_for())
+        *shards, installation, notices = [future.result() for future in futures]
         installation = installation or Installation()
         if installation.indexed:
             cards = {}
@@ -174,7 +191,7 @@ class Board:
                     cards.update(cls._cards_of(shard.rows))
         else:
             cards = {service.slug: Card.of(service) for service in Service.ordered()}
-        return cards, installation
+        return cards, installation, notices
 
     @staticmethod
     def _cards_of(rows):
@@ -194,6 +211,14 @@ class Board:
         lists = [future.result() for future in lists]
         cards = [Card.of(service) for service in services]
         return cls(cards, statuses.result(), default_key, [lst for lst in lists if lst], history_days)
+
+    def incidents(self):
+        """The open and the recent incidents, newest first (from the notices read with the index)."""
+        return [Incident.from_json(entry) for entry in self.notices.incidents or []]
+
+    def maintenances(self):
+        """The maintenance windows not long over, soonest first."""
+        return [Maintenance.from_json(entry) for entry in self.notices.maintenances or []]
 
     def status(self, status_id):
         """The Status with this id (None if it is gone)."""

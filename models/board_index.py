@@ -41,6 +41,7 @@ def row_of(service):
         "latest": service.latest,
         "recent": (service.recent or [])[:ROW_RECENT],
         "days": service.days or {},
+        "created": service.created.isoformat() if service.created else None,
     }
 
 

@@ -1,6 +1,7 @@
 """Events: a service's history; the newest one gives its current status."""
 
 import datetime
+import functools
 
 from google.cloud import ndb
 
@@ -109,34 +110,69 @@ class Event(ndb.Model):
         posted = []
 
         def apply(current):
-            key = status_key or current.status_key(Status.default_key())
-            if key is None:
-                raise InvalidInput("No 'status' given and the board has no default status.")
-            timestamp = at or utcnow()
-            previous = current.latest_event
-            if previous is not None and previous.timestamp >= timestamp:
-                if at is not None:
-                    raise InvalidInput("A backdated event must be newer than the service's newest event.")
-                timestamp = previous.timestamp + ONE_MICROSECOND
-            event = cls(parent=current.key, timestamp=timestamp, message=message, status=key,
-                        informational=informational)
-            event.put()
-            AuditEntry.record("create", event.key, after=snapshot(event))
-            start = current.current_status.id() if current.current_status else None
-            current.days = history.with_event(
-                current.days, timestamp.date(), start, None if informational else key.id(), informational
-            )
-            current.latest = LatestEvent.of(event).to_json()
-            current.recent = [[event.sid, timestamp.isoformat()], *(current.recent or [])][: current.RECENT]
-            if not informational:
-                current.current_status = key
-            current.updated = timestamp
+            posted.append(cls._append(current, message, status_key, informational, at))
             BoardShard.write([current])
-            posted.append(event)
             return "update"
 
         audit.change(service.key, "service", apply)
         return posted[-1]
+
+    @classmethod
+    def _append(cls, current, message, status_key, informational, at=None):
+        """Store a new newest event of the service `current` (inside its transaction) and
+        update what the service keeps of it; the caller writes the board row."""
+        key = status_key or current.status_key(Status.default_key())
+        if key is None:
+            raise InvalidInput("No 'status' given and the board has no default status.")
+        timestamp = at or utcnow()
+        previous = current.latest_event
+        if previous is not None and previous.timestamp >= timestamp:
+            if at is not None:
+                raise InvalidInput("A backdated event must be newer than the service's newest event.")
+            timestamp = previous.timestamp + ONE_MICROSECOND
+        event = cls(parent=current.key, timestamp=timestamp, message=message, status=key,
+                    informational=informational)
+        event.put()
+        AuditEntry.record("create", event.key, after=snapshot(event))
+        start = current.current_status.id() if current.current_status else None
+        current.days = history.with_event(
+            current.days, timestamp.date(), start, None if informational else key.id(), informational, at=timestamp
+        )
+        current.latest = LatestEvent.of(event).to_json()
+        current.recent = [[event.sid, timestamp.isoformat()], *(current.recent or [])][: current.RECENT]
+        if not informational:
+            current.current_status = key
+        current.updated = timestamp
+        return event
+
+    @classmethod
+    def post_each(cls, changes, message, only_if=None):
+        """Give several services a new status in one transaction (joined, when the caller is in one).
+
+        `changes` is [(service key, status id)]; `only_if(service)` may skip a service. Each
+        change is an event with `message`, like `post`. Answers [(service, old status id, event)],
+        the old status id being None for the default status.
+        """
+        message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
+        status_keys = {status_id: Status.get_or_404(status_id).key for _, status_id in changes}
+
+        def apply(done, status_key, current):
+            if only_if is not None and not only_if(current):
+                return None
+            old = current.current_status.id() if current.current_status else None
+            done.append((current, old, cls._append(current, message, status_key, False)))
+            return "update"
+
+        @ndb.transactional(retries=audit.TRANSACTION_RETRIES)
+        def txn():
+            done = []
+            for service_key, status_id in changes:
+                audit.change(service_key, "service", functools.partial(apply, done, status_keys[status_id]))
+            if done:
+                BoardShard.write([service for service, _, _ in done])
+            return done
+
+        return txn()
 
     def delete(self):
         """Remove the event; the service's newest event, status and rollups follow, in one transaction."""

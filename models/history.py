@@ -2,10 +2,13 @@
 
 A rollup maps an ISO date (UTC) to what happened that day:
 `{"start": status id in force at 00:00 (None: the default status), "statuses": [ids of
-the events' statuses], "note": an informational note was posted}`. Days without a
-rollup had no event: the status in force carried through them. So the history grid
-is computed from the rollups and the current status alone, never by scanning events,
-and a service down all week with no new event shows down on every day.
+the events' statuses], "note": an informational note was posted, "secs": {status id
+("" for the default): seconds spent in it from 00:00 to the day's last status change},
+"last": that change, in seconds after 00:00}`. Days without a rollup had no event: the
+status in force carried through them. So the history grid and the uptime figures are
+computed from the rollups and the current status alone, never by scanning events: a
+service down all week with no new event shows down on every day, and 90 days of
+uptime cost what 5 do.
 """
 
 import datetime
@@ -14,18 +17,25 @@ import datetime
 KEEP_DAYS = 100
 
 
-def with_event(days, day, start, status, note):
+def with_event(days, day, start, status, note, at=None):
     """`days` with an event of `day` (a date) recorded: `status` id (None for a note), `note` flag.
 
-    `start` is the status id in force before the event, used when it is the day's first.
-    Days older than KEEP_DAYS before `day` are dropped.
+    `start` is the status id in force before the event, used when it is the day's first;
+    `at` (the event's naive UTC time) adds the time since the day's previous change to
+    what `start` was in force for. Days older than KEEP_DAYS before `day` are dropped.
     """
     days = dict(days or {})
     key = day.isoformat()
-    record = dict(days.get(key) or {"start": start, "statuses": [], "note": False})
+    record = dict(days.get(key) or {"start": start, "statuses": [], "note": False, "secs": {}, "last": 0.0})
     if status is not None and status not in record["statuses"]:
         record["statuses"] = [*record["statuses"], status]
     record["note"] = record["note"] or bool(note)
+    if status is not None and at is not None:
+        elapsed = seconds_into_day(at)
+        secs = dict(record.get("secs") or {})
+        held = start or ""
+        secs[held] = round(secs.get(held, 0.0) + elapsed - record.get("last", 0.0), 6)
+        record["secs"], record["last"] = secs, elapsed
     days[key] = record
     oldest = (day - datetime.timedelta(days=KEEP_DAYS)).isoformat()
     return {date: value for date, value in days.items() if date >= oldest}
@@ -36,7 +46,7 @@ def replay(events, carried):
     days = {}
     for event in events:
         status = None if event.informational else event.status.id()
-        days = with_event(days, event.timestamp.date(), carried, status, event.informational)
+        days = with_event(days, event.timestamp.date(), carried, status, event.informational, at=event.timestamp)
         if status is not None:
             carried = status
     return days
@@ -60,3 +70,44 @@ def cells(days, current, dates):
         result.append(({record["start"], *record["statuses"]}, record["note"]))
         in_force = record["start"]
     return result
+
+
+def seconds_into_day(moment):
+    """Seconds from the UTC midnight before `moment` to `moment`, to the microsecond."""
+    return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
+
+
+def durations(days, current, dates, now, created=None):
+    """{status id ("" for the default): seconds} spent over `dates` (consecutive, newest first,
+    the newest being today) up to `now`, given the `current` status id (None: the default).
+
+    Walking back from now: a day with a rollup spent its "secs", then from its last change
+    to its end (or now) the status in force after it; a day without one spent all of it in
+    the status in force. Time before `created` (the service's creation) is not counted.
+    """
+    days = days or {}
+    in_force = current or ""
+    totals = {}
+
+    def add(status, seconds):
+        if seconds > 0:
+            totals[status or ""] = totals.get(status or "", 0.0) + seconds
+
+    for date in dates:
+        if created is not None and date < created.date():
+            break
+        end = seconds_into_day(now) if date == now.date() else 86400.0
+        record = days.get(date.isoformat())
+        opening = seconds_into_day(created) if created is not None and date == created.date() else 0.0
+        if record is None:
+            add(in_force, end - opening)
+            continue
+        secs, last = dict(record.get("secs") or {}), record.get("last", 0.0)
+        if opening:  # the day's first interval began at midnight; only its part after creation counts
+            first = record["start"] or ""
+            secs[first] = secs.get(first, 0.0) - min(opening, secs.get(first, 0.0))
+        for status, seconds in secs.items():
+            add(status, seconds)
+        add(in_force, end - max(last, opening))
+        in_force = record["start"] or ""
+    return totals

@@ -14,6 +14,7 @@ The schema is loaded when the module is, from the same builder that serves
 that its live app serves exactly that document.
 """
 
+import datetime
 import os
 
 import pytest
@@ -54,7 +55,7 @@ schema = schemathesis.openapi.from_dict(api.description(BASE_URL))
 
 def seed():
     """Lists, services (one with no events), events of every kind and a custom status; an admin token."""
-    from models import ApiToken, Event, Service, ServiceList, Status, install
+    from models import ApiToken, Event, Incident, Maintenance, Service, ServiceList, Status, install, utcnow
 
     install()
     ServiceList.create("Core", "The API and the site.")
@@ -67,6 +68,10 @@ def seed():
     Event.post(web, "Errors on checkout.", "down")
     Event.post(web, "Looking into it.", informational="true")
     Event.post(email, "Slow delivery.", "warning")
+    Incident.open("Checkout errors", "web-api", "Looking into it.", statuses="web-api=down")
+    now = utcnow()
+    Maintenance.schedule("Upgrade", "Writes pause.", "email", now + datetime.timedelta(hours=1),
+                         now + datetime.timedelta(hours=2))
     return ApiToken.issue(ADMIN_EMAIL, "fuzz")[1]
 
 

@@ -59,9 +59,15 @@ def cached(emulator):
 
 
 def public_paths(client):
-    """Every public page, feed and public API resource of the board."""
+    """Every public page, feed and public API resource of the board (with an incident open)."""
     sid = client.get("/api/v1/services/service-000/events").json["events"][-1]["sid"]
+    incident = client.post("/admin/api/v1/incidents", {"title": "Slow", "services": "service-000", "message": "Hm."},
+                           headers={"Authorization": f"Bearer {client.token}"}, status=201).json["id"]
     return [
+        "/history", f"/incidents/{incident}", "/maintenance.ics", "/api/v1/incidents", f"/api/v1/incidents/{incident}",
+        "/api/v1/maintenances", "/api/v2/summary.json", "/api/v2/status.json", "/api/v2/components.json",
+        "/api/v2/incidents.json", "/api/v2/incidents/unresolved.json", "/api/v2/scheduled-maintenances.json",
+        "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json",
         "/", "/summary", "/service-lists", "/service-lists/list-0", "/services/service-000",
         f"/services/service-000/{datetime.date.today():%Y}", "/rss", "/atom", "/rss?services=service-001",
         "/documentation", "/robots.txt",
@@ -89,7 +95,8 @@ def test_an_uncached_front_page_makes_the_same_few_rpcs_at_any_board_size(emulat
         seed(app, services=size, lists=4)
         client = webtest.TestApp(app)
         client.get("/robots.txt")  # an instance's first request checks the installation, once
-        for path in ("/", "/api/v1/services", "/summary", "/service-lists", "/rss"):
+        for path in ("/", "/api/v1/services", "/summary", "/service-lists", "/rss", "/api/v2/summary.json",
+                     "/history", "/maintenance.ics", "/api/v1/incidents"):
             response = client.get(path)
             assert cache_state(response) == "miss"
             counts.append((size, path, rpcs(response)))
@@ -144,6 +151,25 @@ def test_a_write_leaves_other_services_pages_cached(cached):
                 headers={"Authorization": f"Bearer {cached.token}"}, status=201)
     assert cache_state(cached.get("/services/service-000")) == "hit"
     assert cache_state(cached.get("/")) == "miss"
+
+
+def test_an_incident_update_drops_its_page_and_the_board_wide_answers_and_nothing_else(cached):
+    auth = {"Authorization": f"Bearer {cached.token}"}
+    one = cached.post("/admin/api/v1/incidents", {"title": "One", "services": "service-000", "message": "A."},
+                      headers=auth, status=201).json["id"]
+    two = cached.post("/admin/api/v1/incidents", {"title": "Two", "services": "service-001", "message": "B."},
+                      headers=auth, status=201).json["id"]
+    paths = ["/", f"/incidents/{one}", f"/incidents/{two}", "/api/v2/summary.json", "/history", "/rss",
+             "/services/service-002"]
+    for path in paths:
+        cached.get(path)
+    cached.post(f"/admin/api/v1/incidents/{one}/updates", {"message": "Found it.", "state": "identified"},
+                headers=auth, status=201)
+    for path in ("/", f"/incidents/{one}", "/api/v2/summary.json", "/history", "/rss"):
+        response = cached.get(path)
+        assert cache_state(response) == "miss" and "Identified" in response.text.title(), path
+    for path in (f"/incidents/{two}", "/services/service-002"):
+        assert cache_state(cached.get(path)) == "hit", path
 
 
 def test_cache_busting_arguments_share_one_cached_answer_and_callbacks_do_not(cached):

@@ -4,7 +4,7 @@ One module per thing the admin manages; `blueprint` holds what they all share (w
 come in, whom changes are attributed to) and `crud` the create / edit / delete shape.
 """
 
-from handlers.admin import admins, audit, board, credentials, lists, services, statuses  # noqa: F401 (their routes)
+from handlers.admin import admins, audit, board, credentials, incidents, lists, services, statuses  # noqa: F401
 from handlers.admin.blueprint import bp
 
 

@@ -105,6 +105,10 @@ class Managed:
     def fill(self, form):
         """Fill in the form's choices."""
 
+    def form_for(self, entity):
+        """The form class to create (entity None) or to edit `entity` with."""
+        return self.form_class
+
     def form_data(self, entity):
         """The edit form's values from the stored entity."""
         return {"name": entity.name, "description": entity.description}
@@ -176,7 +180,7 @@ class EntityForm(MethodView):
 
     def _form(self, entity):
         """The kind's form: blank, or filled in from the entity (what was posted wins)."""
-        form = self.kind.form_class(data=None if entity is None else self.kind.form_data(entity))
+        form = self.kind.form_for(entity)(data=None if entity is None else self.kind.form_data(entity))
         self.kind.fill(form)
         return form
 

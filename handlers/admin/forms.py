@@ -5,13 +5,15 @@ still validate every write and their errors are shown on the same form.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from handlers.auth.forms import REQUIRED
 from models import LEVELS
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
+from models.incident import IMPACTS, POSTMORTEM_MAX, TITLE_MAX
+from models.incident import STATES as INCIDENT_STATES
 
 
 def at_most(limit):
@@ -106,3 +108,62 @@ class AdminForm(FlaskForm):
     """Add an account to the admins."""
 
     email = StringField("Google account email", validators=[REQUIRED, Length(max=254)])
+
+
+class OpenIncidentForm(FlaskForm):
+    """Open an incident: what, which services, the first update and optionally their new status."""
+
+    title = StringField("Title", validators=[REQUIRED, at_most(TITLE_MAX)], render_kw=TYPED)
+    services = SelectMultipleField("Affected services", validators=[REQUIRED], choices=[])
+    state = SelectField("State", choices=choices((state, state.title()) for state in INCIDENT_STATES))
+    status = SelectField("Set the affected services to", choices=choices([("", "Keep their current status")]))
+    message = TextAreaField(
+        "First update", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
+
+
+class EditIncidentForm(FlaskForm):
+    """Rename an incident, set its impact or write its postmortem."""
+
+    title = StringField("Title", validators=[REQUIRED, at_most(TITLE_MAX)], render_kw=TYPED)
+    impact = SelectField("Impact", choices=choices((impact, impact.title()) for impact in IMPACTS))
+    postmortem = TextAreaField("Postmortem", validators=[at_most(POSTMORTEM_MAX)], filters=[lf_line_breaks],
+                               render_kw=TYPED)
+
+
+class IncidentUpdateForm(FlaskForm):
+    """An update of an incident: a message, its state, and a status per affected service (`for_incident`)."""
+
+    message = TextAreaField(
+        "Update", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
+    state = SelectField("State", choices=choices((state, state.title()) for state in INCIDENT_STATES))
+
+    @classmethod
+    def for_incident(cls, incident, statuses, **kwargs):
+        """The form with one status field per affected service, `status_<id>`."""
+
+        class Form(cls):
+            pass
+
+        for service_id in incident.services:
+            setattr(Form, f"status_{service_id}", SelectField(
+                incident.name_of(service_id), choices=status_choices(statuses, "Keep the current status")))
+        return Form(**kwargs)
+
+    def statuses(self):
+        """The chosen new statuses as service=status pairs, comma-separated."""
+        return ",".join(f"{field.name.removeprefix('status_')}={field.data}"
+                        for field in self if field.name.startswith("status_") and field.data)
+
+
+class MaintenanceForm(FlaskForm):
+    """Announce a maintenance window."""
+
+    title = StringField("Title", validators=[REQUIRED, at_most(TITLE_MAX)], render_kw=TYPED)
+    services = SelectMultipleField("Affected services", validators=[REQUIRED], choices=[])
+    starts = StringField("Starts (UTC, e.g. 2026-11-23 14:00)", validators=[REQUIRED, Length(max=60)])
+    ends = StringField("Ends (UTC)", validators=[REQUIRED, Length(max=60)])
+    message = TextAreaField(
+        "Message", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )

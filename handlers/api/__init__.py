@@ -8,7 +8,7 @@ import functools
 
 from flask import Blueprint, abort, request
 
-from handlers.api import openapi, views
+from handlers.api import incident_docs, incidents, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response, valid_callback
@@ -29,6 +29,10 @@ READ_ROUTES = (
     ("/service-lists/<list_id>", "service_list", views.get_list),
     ("/levels", "levels", views.list_levels),
     ("/status-images", "status_images", views.list_status_images),
+    ("/incidents", "incidents", incidents.list_incidents),
+    ("/incidents/<incident_id>", "incident", incidents.get_incident),
+    ("/maintenances", "maintenances", incidents.list_maintenances),
+    ("/maintenances/<maintenance_id>", "maintenance", incidents.get_maintenance),
 )
 WRITE_ROUTES = (
     ("/services", "POST", views.create_service),
@@ -42,6 +46,12 @@ WRITE_ROUTES = (
     ("/service-lists", "POST", views.create_list),
     ("/service-lists/<list_id>", "POST", views.update_list),
     ("/service-lists/<list_id>", "DELETE", views.delete_list),
+    ("/incidents", "POST", incidents.open_incident),
+    ("/incidents/<incident_id>", "POST", incidents.edit_incident),
+    ("/incidents/<incident_id>", "DELETE", incidents.delete_incident),
+    ("/incidents/<incident_id>/updates", "POST", incidents.post_incident_update),
+    ("/maintenances", "POST", incidents.schedule_maintenance),
+    ("/maintenances/<maintenance_id>", "DELETE", incidents.cancel_maintenance),
 )
 
 
@@ -100,5 +110,7 @@ def register(app):
     """
     csrf.exempt(admin_api)
     csrf.exempt(public_api)
+    csrf.exempt(statuspage.bp)
     app.register_blueprint(public_api)
+    app.register_blueprint(statuspage.bp)
     app.register_blueprint(admin_api)

@@ -42,6 +42,10 @@ TAGS = {
 }
 
 
+# Declared by the modules that add resources (handlers/api/incident_docs.py).
+MORE_SCHEMAS = {}
+
+
 def ref(name):
     """A reference to the schema `name` in components.schemas."""
     return {"$ref": SCHEMAS + name}
@@ -116,6 +120,7 @@ def schemas():
         "ListCollection": _obj({"lists": {"type": "array", "items": ref("List")}}, "By name."),
         "LevelCollection": _obj({"levels": {"type": "array", "items": ref("Level")}}, "Least severe first."),
         "StatusImageCollection": _obj({"images": {"type": "array", "items": ref("StatusImage")}}, "By name."),
+        **MORE_SCHEMAS,
     }
 
 

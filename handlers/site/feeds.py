@@ -1,4 +1,5 @@
-"""RSS and Atom feeds of the newest events, built with feedgen (which escapes every field)."""
+"""RSS and Atom feeds of the newest events, incident updates and maintenance announcements,
+built with feedgen (which escapes every field)."""
 
 import datetime
 import re
@@ -6,7 +7,7 @@ import re
 from feedgen.feed import FeedGenerator
 from flask import Response, abort, current_app, request, url_for
 
-from models import Board, Event, NotFound, Status
+from models import Board, Event, Incident, Maintenance, NotFound, Status
 
 FEED_SIZE = 20
 FEED_SERVICES_MAX = 50
@@ -26,18 +27,19 @@ def feed_response(endpoint, kind):
 
 
 def _feed_cards():
-    """The cards of the services `?services=a,b` names (all when none); an unknown one is a 404."""
-    cards = Board.cards()
+    """The cards of the services `?services=a,b` names (all when none), whether that was given,
+    and the board's notices; an unknown service is a 404."""
+    cards, notices = Board.cards_and_notices()
     names = [name.strip() for name in request.args.get("services", "").split(",") if name.strip()]
     if not names:
-        return cards, False
+        return cards, False, notices
     if len(names) > FEED_SERVICES_MAX:
         abort(400, f"A feed can follow at most {FEED_SERVICES_MAX} services.")
     unknown = [name for name in names if name not in cards]
     if unknown:
         shown = unknown[0] if len(unknown[0]) <= 60 else unknown[0][:60] + "…"
         raise NotFound(f"No service '{shown}'.")
-    return {name: cards[name] for name in dict.fromkeys(names)}, True
+    return {name: cards[name] for name in dict.fromkeys(names)}, True, notices
 
 
 def _clean(text):
@@ -52,7 +54,7 @@ def _aware(timestamp):
 
 def _feed(endpoint):
     """Three reads whatever the board's size: the board index, the newest events by key, the statuses."""
-    cards, filtered = _feed_cards()
+    cards, filtered, notices = _feed_cards()
     statuses = Status.all_async()
     recent = [(slug, sid, stamp) for slug, card in cards.items() for sid, stamp in card.recent]
     events = Event.get_recent(recent, FEED_SIZE)
@@ -69,8 +71,17 @@ def _feed(endpoint):
     feed.link(href=url_for("site.index", _external=True), rel="alternate")
     feed.link(href=url_for(endpoint, _external=True, **query), rel="self")
     feed.language("en")
-    feed.updated(_aware(events[0].timestamp) if events else datetime.datetime.now(datetime.UTC))
-    for event in events:
+    stories = _stories(notices, set(cards))
+    newest = [events[0].timestamp] if events else []
+    newest += [stories[0][0]] if stories else []
+    feed.updated(_aware(max(newest)) if newest else datetime.datetime.now(datetime.UTC))
+    entries = sorted([(event.timestamp, "event", event) for event in events] + stories,
+                     key=lambda item: item[0], reverse=True)[:FEED_SIZE]
+    for timestamp, kind, item in entries:
+        if kind != "event":
+            _add_story(feed, timestamp, kind, item)
+            continue
+        event = item
         status = statuses.get(event.status)
         service_name = names.get(event.service_id, event.service_id)
         api_url = url_for("api.event", service_id=event.service_id, sid=event.sid, _external=True)
@@ -82,3 +93,37 @@ def _feed(endpoint):
         entry.published(_aware(event.timestamp))
         entry.updated(_aware(event.timestamp))
     return feed
+
+
+def _stories(notices, service_ids):
+    """(time, kind, item) of each incident update and maintenance announcement about `service_ids`."""
+    stories = []
+    for incident in (Incident.from_json(entry) for entry in (notices.incidents if notices else None) or []):
+        if service_ids & set(incident.services):
+            stories += [(update.at, "incident", (incident, update)) for update in incident.timeline]
+    for window in (Maintenance.from_json(entry) for entry in (notices.maintenances if notices else None) or []):
+        if window.state != "cancelled" and service_ids & set(window.services):
+            stories.append((window.created, "maintenance", window))
+    return sorted(stories, key=lambda item: item[0], reverse=True)
+
+
+def _add_story(feed, timestamp, kind, item):
+    """A feed entry for an incident update or a maintenance announcement."""
+    entry = feed.add_entry(order="append")
+    if kind == "incident":
+        incident, update = item
+        link = url_for("site.incident", incident_id=incident.incident_id, _external=True)
+        entry.guid(f"{link}#update-{update.number}", permalink=True)
+        entry.title(_clean(f"[Incident - {update.state.title()}] {incident.title}"))
+        entry.link(href=link)
+        entry.description(_clean(update.message))
+    else:
+        window = item
+        link = url_for("site.index", _anchor=f"maintenance-{window.maintenance_id}", _external=True)
+        entry.guid(link, permalink=True)
+        entry.title(_clean(f"[Maintenance {window.starts:%-d %b %Y %H:%M} - {window.ends:%-d %b %Y %H:%M} UTC] "
+                           f"{window.title}"))
+        entry.link(href=link)
+        entry.description(_clean(window.message))
+    entry.published(_aware(timestamp))
+    entry.updated(_aware(timestamp))

@@ -18,6 +18,16 @@ def utctime(timestamp):
     return timestamp.strftime("%-d %b %Y, %H:%M UTC")
 
 
+def duration(delta):
+    """A timedelta as people read it: 2 h 5 min, 3 d 4 h, 45 s."""
+    seconds = int(delta.total_seconds()) if hasattr(delta, "total_seconds") else int(delta)
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min")] if days or hours or minutes else [(seconds, "s")]
+    return " ".join(f"{value} {unit}" for value, unit in parts if value) or "0 s"
+
+
 @functools.lru_cache(maxsize=256)
 def icon_url(name):
     """URL of the status image `name` (a board shows the same few icons hundreds of times)."""
@@ -87,6 +97,7 @@ def register(app):
     """Make the helpers available to every template."""
     app.add_template_filter(isotime)
     app.add_template_filter(utctime)
+    app.add_template_filter(duration)
     app.add_template_global(DayCells, "day_cells")
     app.add_template_global(row_markup)
     app.add_template_global(icon_url)

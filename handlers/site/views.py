@@ -11,7 +11,7 @@ from handlers import api
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
-from models import LEVELS, Board, Event, Service, ServiceList
+from models import LEVELS, Board, Event, Service, ServiceList, uptime, utcnow
 
 bp = Blueprint("site", __name__)
 
@@ -23,7 +23,10 @@ REFRESH_SECONDS = 60
 def index():
     """The board: overall banner, every service's status by list, and the recent history."""
     board = Board.now(current_app.config["HISTORY_DAYS"])
-    return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS)
+    incidents = [incident for incident in board.incidents() if incident.is_open]
+    windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
+    return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
+                           incidents=incidents, windows=windows, now=utcnow())
 
 
 @bp.get("/services/<service_id>")
@@ -34,8 +37,10 @@ def service(service_id):
     events = Event.newest_of(service, SERVICE_PAGE_EVENTS)
     first_year = min([service.created.year] + [event.timestamp.year for event in events])
     years = range(board.today.year, first_year - 1, -1)
+    uptimes = [uptime.of(board.rows[0].service, board, days) for days in uptime.PERIODS]
     return render_template(
-        "site/service.html", board=board, row=board.rows[0], events=events, years=years, limit=SERVICE_PAGE_EVENTS
+        "site/service.html", board=board, row=board.rows[0], events=events, years=years, limit=SERVICE_PAGE_EVENTS,
+        uptimes=uptimes, uptime_rule=uptime.RULE, as_of=utcnow(),
     )
 
 
