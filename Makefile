@@ -1,4 +1,5 @@
-# make run: the app on a seeded demo board at http://127.0.0.1:8080
+# make run: the app at http://127.0.0.1:8080 on a board kept in .local/datastore (demo-seeded the first time)
+# make run FRESH=1 / make reset: start again from the demo board
 # make test: the test suite against the Datastore emulator
 # make fuzz: a deep schemathesis run of every API operation against its OpenAPI description (FUZZ_EXAMPLES=200)
 # make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
@@ -8,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test fuzz lighthouse bench soak clean
+.PHONY: run reset test fuzz lighthouse bench soak clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +18,10 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m tools.run_local
+	FRESH=$(FRESH) $(PY) -m tools.run_local
+
+reset: $(VENV)/.installed
+	$(PY) -m tools.run_local --reset
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

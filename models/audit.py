@@ -141,11 +141,20 @@ class AuditEntry(ndb.Model):
         return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
 
 
+def _installed_first():
+    """A board gets its default statuses before its first write (models/install.py)."""
+    # Imported here: the installation's models are themselves written through this module.
+    from models.install import ensure_installed
+
+    ensure_installed()
+
+
 def insert(entity, label, view=snapshot, then=None):
     """Store a new `entity` whose key must be free (else Conflict), with its audit entry.
 
     `then(entity)` makes more writes in the same transaction.
     """
+    _installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
@@ -167,6 +176,7 @@ def change(key, label, apply, check=None, view=snapshot):
     "delete" (it is deleted and audited) or None (nothing to store), optionally as
     (action, notes) with notes for the audit entry. Missing is NotFound. Answers the entity.
     """
+    _installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
