@@ -12,10 +12,13 @@ from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 
 
-def create_app(test_config=None):
-    """Build the app: defaults, then the environment, then test overrides."""
+def create_app(test_config=None, secret_source=None):
+    """Build the app: defaults, then the environment (and Secret Manager), then test overrides.
+
+    `secret_source` stands in for Secret Manager (secret_settings.py); tests hand in a fake.
+    """
     app = Flask(__name__)
-    app.config.from_mapping(config.from_environment())
+    app.config.from_mapping(config.from_environment(secret_source=secret_source))
     if test_config:
         app.config.from_mapping(test_config)
 
