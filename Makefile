@@ -1,6 +1,7 @@
 # make run: the app at http://127.0.0.1:8080 on a board kept in .local/datastore (demo-seeded the first time)
 # make run FRESH=1 / make reset: start again from the demo board
 # make test: the test suite against the Datastore emulator
+# make deploy PROJECT=my-project: one `gcloud app deploy` of the app, its indexes and cron jobs (README, "Deploying")
 # make fuzz: a deep schemathesis run of every API operation against its OpenAPI description (FUZZ_EXAMPLES=200)
 # make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
@@ -9,7 +10,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run reset test fuzz lighthouse bench soak clean
+.PHONY: run reset test deploy fuzz lighthouse bench soak clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,13 @@ reset: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+# queue.yaml and dispatch.yaml go with them when the project has them.
+DEPLOY_CONFIGS := $(strip app.yaml index.yaml cron.yaml $(wildcard queue.yaml dispatch.yaml))
+
+deploy:
+	@test -n "$(PROJECT)" || { echo "make deploy needs the Google Cloud project: make deploy PROJECT=your-project" >&2; exit 2; }
+	gcloud app deploy $(DEPLOY_CONFIGS) --project=$(PROJECT)
 
 FUZZ_EXAMPLES ?= 200
 
