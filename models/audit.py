@@ -141,12 +141,22 @@ class AuditEntry(ndb.Model):
         return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
 
 
-def _installed_first():
-    """A board gets its default statuses before its first write (models/install.py)."""
-    # Imported here: the installation's models are themselves written through this module.
-    from models.install import ensure_installed
+_before_writes = []
 
-    ensure_installed()
+
+def before_each_write(function):
+    """Call `function()` before each audited write's transaction; a decorator.
+
+    models/install.py installs a new board before its first write this way (it imports this
+    module, so this module cannot import it).
+    """
+    _before_writes.append(function)
+    return function
+
+
+def _installed_first():
+    for function in _before_writes:
+        function()
 
 
 def insert(entity, label, view=snapshot, then=None):

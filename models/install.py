@@ -1,7 +1,7 @@
 """A new installation's defaults: the status images and the Up/Down/Warning statuses.
 
 Installed by App Engine's warmup request (handlers/warmup.py), by the first write (the
-audited-write helpers in models/audit.py call `ensure_installed`) and by every
+audited-write helpers in models/audit.py call `ensure_installed` first) and by every
 `flask --app main` command; never by a reader's GET, which shows an uninstalled board
 as it is (no statuses yet) rather than writing.
 """
@@ -11,7 +11,7 @@ import threading
 
 from google.cloud import ndb
 
-from models.audit import SYSTEM, AuditEntry, acting_as
+from models.audit import SYSTEM, AuditEntry, acting_as, before_each_write
 from models.status import Installation, Status
 from models.status_image import FUGUE_ICONS, StatusImage
 
@@ -47,6 +47,7 @@ def install():
     return changed
 
 
+@before_each_write
 def ensure_installed():
     """Install the board before this process's first write to it (no RPC after that).
 
