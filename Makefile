@@ -1,5 +1,9 @@
-# make run: the app on a seeded demo board at http://127.0.0.1:8080
+# make run: the app at http://127.0.0.1:8080 on a board kept in .local/datastore (demo-seeded the first time)
+# make run FRESH=1 / make reset: start again from the demo board
 # make test: the test suite against the Datastore emulator
+# make devserver: the same board served as App Engine runs the app, by the Cloud SDK's dev_appserver.py
+# make devserver-check: a page, a static file and an API resource through dev_appserver.py (CI runs it)
+# make deploy PROJECT=my-project: one `gcloud app deploy` of the app, its indexes and cron jobs (README, "Deploying")
 # make fuzz: a deep schemathesis run of every API operation against its OpenAPI description (FUZZ_EXAMPLES=200)
 # make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
@@ -8,7 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test fuzz lighthouse bench soak clean
+.PHONY: run reset test devserver devserver-check deploy fuzz lighthouse bench soak clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +21,26 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m tools.run_local
+	FRESH=$(FRESH) $(PY) -m tools.run_local
+
+reset: $(VENV)/.installed
+	$(PY) -m tools.run_local --reset
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+devserver: $(VENV)/.installed
+	$(PY) -m tools.devserver
+
+devserver-check: $(VENV)/.installed
+	$(PY) -m tools.devserver --check
+
+# queue.yaml and dispatch.yaml go with them when the project has them.
+DEPLOY_CONFIGS := $(strip app.yaml index.yaml cron.yaml $(wildcard queue.yaml dispatch.yaml))
+
+deploy:
+	@test -n "$(PROJECT)" || { echo "make deploy needs the Google Cloud project: make deploy PROJECT=your-project" >&2; exit 2; }
+	gcloud app deploy $(DEPLOY_CONFIGS) --project=$(PROJECT)
 
 FUZZ_EXAMPLES ?= 200
 

@@ -1,16 +1,23 @@
-"""Configuration read from the environment (app.yaml's env_variables on App Engine)."""
+"""Configuration read from the environment (app.yaml's env_variables on App Engine), with the
+secrets app.yaml names read from Secret Manager on App Engine (secret_settings.py)."""
 
 import datetime
 import os
 import secrets
+
+import secret_settings
 
 
 def _list(value):
     return [item.strip().lower() for item in (value or "").split(",") if item.strip()]
 
 
-def from_environment(env=os.environ):
-    """The app's settings: defaults overridden by environment variables."""
+def from_environment(env=os.environ, secret_source=None):
+    """The app's settings: defaults overridden by environment variables and named secrets.
+
+    `secret_source` reads secrets in place of Secret Manager (tests hand in a fake).
+    """
+    env, secret_problems = secret_settings.resolve(env, secret_source)
     on_emulator = bool(env.get("DATASTORE_EMULATOR_HOST"))
     on_app_engine = env.get("GAE_ENV") == "standard"
     return {
@@ -21,6 +28,8 @@ def from_environment(env=os.environ):
         # (handlers/security.py) and SECRET_KEY_MISSING says why.
         "SECRET_KEY": env.get("SECRET_KEY") or (None if on_app_engine else secrets.token_hex(32)),
         "SECRET_KEY_MISSING": on_app_engine and not env.get("SECRET_KEY"),
+        # {setting: why its Secret Manager secret could not be read}, for the logs.
+        "SECRET_PROBLEMS": secret_problems,
         "GOOGLE_CLOUD_PROJECT": env.get("GOOGLE_CLOUD_PROJECT", ""),
         # Firestore in Datastore mode namespace; tests give each test its own.
         "NDB_NAMESPACE": env.get("NDB_NAMESPACE") or None,

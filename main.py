@@ -7,16 +7,18 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, security, site, tasks
+from handlers import admin, api, auth, cli, errors, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
-from models import install
 
 
-def create_app(test_config=None):
-    """Build the app: defaults, then the environment, then test overrides."""
+def create_app(test_config=None, secret_source=None):
+    """Build the app: defaults, then the environment (and Secret Manager), then test overrides.
+
+    `secret_source` stands in for Secret Manager (secret_settings.py); tests hand in a fake.
+    """
     app = Flask(__name__)
-    app.config.from_mapping(config.from_environment())
+    app.config.from_mapping(config.from_environment(secret_source=secret_source))
     if test_config:
         app.config.from_mapping(test_config)
 
@@ -37,18 +39,14 @@ def create_app(test_config=None):
         if request.content_length is not None and request.content_length > limit:
             abort(413, f"The request body is larger than {limit // 1024} KiB.")
 
-    @app.before_request
-    def ensure_installed():
-        """Give a new board its default statuses and images, once per instance."""
-        if not app.extensions.get("stashboard.installed"):
-            install()
-            app.extensions["stashboard.installed"] = True
-
     # After the checks above: CSRF reads the body, which must not be an oversized one.
     auth.register(app)
     api.register(app)
     admin.register(app)
     tasks.register(app)
+    # A new board is installed by App Engine's warmup request, its first write or any
+    # `flask --app main` command (models/install.py), never by a reader's GET.
+    warmup.register(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

@@ -45,13 +45,14 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 NO_SECRET_KEY_LOG = (
     "SECRET_KEY is not set: admin sign-in is disabled until it is "
-    "(set it in app.yaml's env_variables or Secret Manager)"
+    "(create the Secret Manager secret app.yaml's SECRET_MANAGER_SECRETS names for it)"
 )
 NO_SECRET_KEY_PAGE = (
     "This deployment has no SECRET_KEY, so admin sign-in is switched off: without it, sessions and "
-    "form tokens cannot be signed the same way on every instance. Set SECRET_KEY to a long random "
-    "string in app.yaml's env_variables (or load it from Secret Manager) and deploy again. The "
-    "public status pages, and the admin API with bearer tokens, keep working meanwhile."
+    "form tokens cannot be signed the same way on every instance. Create the Secret Manager secret "
+    "that app.yaml's SECRET_MANAGER_SECRETS names for SECRET_KEY (a long random string), let the "
+    "app's service account read it, and deploy again. The public status pages, and the admin API "
+    "with bearer tokens, keep working meanwhile."
 )
 NO_SECRET_KEY_API = (
     "Admin sign-in is switched off on this deployment (SECRET_KEY is not set), so writes on a "
@@ -90,7 +91,8 @@ def register(app):
         return response
 
     if secret_key_missing(app):
-        app.logger.error(NO_SECRET_KEY_LOG)
+        why = app.config.get("SECRET_PROBLEMS", {}).get("SECRET_KEY")
+        app.logger.error(f"{NO_SECRET_KEY_LOG}: {why}" if why else NO_SECRET_KEY_LOG)
         # Registered before CSRF protection (main.py), which would fail on a missing key first.
         app.before_request(refuse_sign_in)
 

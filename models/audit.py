@@ -141,11 +141,30 @@ class AuditEntry(ndb.Model):
         return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
 
 
+_before_writes = []
+
+
+def before_each_write(function):
+    """Call `function()` before each audited write's transaction; a decorator.
+
+    models/install.py installs a new board before its first write this way (it imports this
+    module, so this module cannot import it).
+    """
+    _before_writes.append(function)
+    return function
+
+
+def _installed_first():
+    for function in _before_writes:
+        function()
+
+
 def insert(entity, label, view=snapshot, then=None):
     """Store a new `entity` whose key must be free (else Conflict), with its audit entry.
 
     `then(entity)` makes more writes in the same transaction.
     """
+    _installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
@@ -167,6 +186,7 @@ def change(key, label, apply, check=None, view=snapshot):
     "delete" (it is deleted and audited) or None (nothing to store), optionally as
     (action, notes) with notes for the audit entry. Missing is NotFound. Answers the entity.
     """
+    _installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():

@@ -1,9 +1,17 @@
-"""A new installation's defaults: the status images and the Up/Down/Warning statuses."""
+"""A new installation's defaults: the status images and the Up/Down/Warning statuses.
+
+Installed by App Engine's warmup request (handlers/warmup.py), by the first write (the
+audited-write helpers in models/audit.py call `ensure_installed` first) and by every
+`flask --app main` command; never by a reader's GET, which shows an uninstalled board
+as it is (no statuses yet) rather than writing.
+"""
 
 import hashlib
+import threading
 
 from google.cloud import ndb
 
+from models.audit import SYSTEM, AuditEntry, acting_as, before_each_write
 from models.status import Installation, Status
 from models.status_image import FUGUE_ICONS, StatusImage
 
@@ -13,6 +21,14 @@ DEFAULT_STATUSES = (
     ("warning", "Warning", "The service is experiencing intermittent problems.", "WARNING", "exclamation"),
 )
 CATALOG = hashlib.sha256(",".join(FUGUE_ICONS).encode()).hexdigest()[:16]
+# Boards (project, namespace) this process has seen installed: their writes skip the check.
+_installed = set()
+_installed_lock = threading.Lock()
+
+
+def _board_id():
+    context = ndb.get_context()
+    return context.client.project, context.get_namespace()
 
 
 def install():
@@ -22,10 +38,25 @@ def install():
     admin deleted do not come back; the image catalog is refreshed when it changes.
     """
     board = Installation.key_for().get()
-    if board is not None and board.catalog == CATALOG:
-        return False
-    _install()
-    return True
+    changed = board is None or board.catalog != CATALOG
+    if changed:
+        with acting_as(SYSTEM):
+            _install()
+    with _installed_lock:
+        _installed.add(_board_id())
+    return changed
+
+
+@before_each_write
+def ensure_installed():
+    """Install the board before this process's first write to it (no RPC after that).
+
+    Inside a transaction nothing is done: the installation is a transaction of its own,
+    and the next write outside one makes it.
+    """
+    if _board_id() in _installed or ndb.in_transaction():
+        return
+    install()
 
 
 @ndb.transactional()
@@ -46,3 +77,7 @@ def _install():
     ndb.put_multi(StatusImage.catalog())
     board.catalog = CATALOG
     board.put()
+    if first_time:
+        # In the audit log, which is also how every instance's page cache hears of the
+        # new statuses (a reader may have cached the board before it was installed).
+        AuditEntry.record("create", board.key, after={"statuses": [slug for slug, *_ in DEFAULT_STATUSES]})

@@ -194,7 +194,7 @@ def test_without_secret_key_one_clear_line_is_logged_at_start(keyless, caplog):
     assert lines[0].levelno == logging.ERROR
     assert lines[0].getMessage() == (
         "SECRET_KEY is not set: admin sign-in is disabled until it is "
-        "(set it in app.yaml's env_variables or Secret Manager)"
+        "(create the Secret Manager secret app.yaml's SECRET_MANAGER_SECRETS names for it)"
     )
 
 

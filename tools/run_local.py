@@ -1,11 +1,18 @@
-"""`make run`: the emulator, a seeded demo board, and the app on http://127.0.0.1:8080.
+"""`make run`: the emulator, a board that lasts, and the app on http://127.0.0.1:8080.
 
-The board lives in memory: every run starts from the same demo data. Ctrl-C stops
-the app and the emulator together.
+The board's Datastore is kept on disk in `.local/datastore` (ignored by git and by
+`gcloud app deploy`): what an admin changes is still there after Ctrl-C and the next
+`make run`. The demo board is seeded only when that store is new; `make run FRESH=1`
+(or `make reset`, then `make run`) starts again from the demo board.
+
+`make devserver` (tools/devserver.py) serves the same board through the Cloud SDK's
+dev_appserver.py. Ctrl-C stops the app and the emulator together; the emulator saves
+its store when it stops.
 """
 
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,11 +20,86 @@ import sys
 from tools.emulator import Emulator, EmulatorMissing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Tests point this elsewhere; the folder is in .gitignore and .gcloudignore.
+LOCAL = pathlib.Path(os.environ.get("STASHBOARD_LOCAL_DIR") or ROOT / ".local")
+DATA_DIR = LOCAL / "datastore"
+# The admin API token `make run` issued for this store (only its hash is in the store).
+TOKEN_FILE = LOCAL / "admin-api-token"
 ADDRESS = os.environ.get("STASHBOARD_ADDRESS", "127.0.0.1:8080")
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def fresh_requested(env=os.environ):
+    """Whether `make run FRESH=1` asked to start again from the demo board."""
+    return env.get("FRESH", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def reset(data_dir=DATA_DIR, token_file=TOKEN_FILE):
+    """Forget the local board: the next start seeds the demo board again. Answers whether there was one."""
+    existed = data_dir.exists()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    token_file.unlink(missing_ok=True)
+    return existed
+
+
+class LocalBoard:
+    """The emulator on the on-disk store, and the settings that point the app at it."""
+
+    def __init__(self, data_dir=DATA_DIR, token_file=TOKEN_FILE, fresh=False):
+        if fresh:
+            reset(data_dir, token_file)
+        self.data_dir = data_dir
+        self.token_file = token_file
+        # The emulator creates the store on its first start: only then is the demo seeded.
+        self.new = not (data_dir / "WEB-INF").is_dir()
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.emulator = Emulator(ROOT / "index.yaml", data_dir=data_dir)
+        self.env = {
+            **os.environ,
+            **self.emulator.environment(),
+            "ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", "admin@example.com"),
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "local-development-only"),
+        }
+        self.admin = self.env["ADMIN_EMAILS"].split(",")[0].strip()
+
+    def flask(self, *args):
+        """Run a `flask --app main` command against the board; answers its output."""
+        command = [sys.executable, "-m", "flask", "--app", "main", *args]
+        result = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True)
+        if result.returncode:
+            raise SystemExit(f"`flask {' '.join(args)}` failed:\n{result.stderr}")
+        return result.stdout
+
+    def prepare(self):
+        """Seed a new store with the demo board; answers the admin API token (issued once per store)."""
+        if self.new:
+            print(self.flask("seed-demo").strip())
+        else:
+            self.flask("install")  # a store from an older version gets what is new (one read if nothing)
+        if not self.new and self.token_file.exists():
+            return self.token_file.read_text().strip()
+        token = self.flask("create-api-token", self.admin, "--name", "make run").strip().splitlines()[-1]
+        self.token_file.write_text(token + "\n")
+        return token
+
+    def where(self):
+        """The store's folder, relative to the checkout when it is inside it."""
+        return self.data_dir.relative_to(ROOT) if self.data_dir.is_relative_to(ROOT) else self.data_dir
+
+    def describe(self):
+        """Where the board lives, for the console."""
+        state = "a new demo board" if self.new else "the board you left"
+        return (
+            f"Datastore emulator on {self.emulator.host}, keeping {state} in {self.where()}/ "
+            "(make run FRESH=1 starts again from the demo board)."
+        )
+
+    def stop(self):
+        """Stop the emulator, which saves the store."""
+        self.emulator.stop()
 
 
 def main():
@@ -26,29 +108,17 @@ def main():
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     try:
-        emulator = Emulator(ROOT / "index.yaml")
+        board = LocalBoard(fresh=fresh_requested())
     except EmulatorMissing as error:
         sys.exit(str(error))
-    env = {
-        **os.environ,
-        **emulator.environment(),
-        "ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", "admin@example.com"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "local-development-only"),
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "main"]
     server = None
     try:
-        subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True)
-        admin = env["ADMIN_EMAILS"].split(",")[0].strip()
-        token = subprocess.run(
-            [*flask, "create-api-token", admin, "--name", "make run"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
-        print(f"Datastore emulator on {emulator.host} (in memory: each run starts from the demo board).")
-        print(f"An admin API token for {admin}: {token}")
+        token = board.prepare()
+        print(board.describe())
+        print(f"An admin API token for {board.admin}: {token}")
         print(f"Serving on http://{ADDRESS}/ - Ctrl-C stops the app and the emulator.")
         gunicorn = [sys.executable, "-m", "gunicorn", "-b", ADDRESS, "--threads", "4", "main:app"]
-        server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
+        server = subprocess.Popen(gunicorn, cwd=ROOT, env=board.env)
         server.wait()
     except KeyboardInterrupt:
         pass
@@ -56,9 +126,13 @@ def main():
         if server is not None and server.poll() is None:
             server.terminate()
             server.wait()
-        emulator.stop()
-        print("Stopped the app and the Datastore emulator.")
+        board.stop()
+        print(f"Stopped the app and the Datastore emulator; the board is kept in {board.where()}/.")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--reset"]:
+        print("Forgot the local board." if reset() else "There was no local board.",
+              "The next `make run` starts from the demo board.")
+    else:
+        main()

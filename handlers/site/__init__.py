@@ -1,10 +1,12 @@
 """The public status site: pages, archives, feeds and the API documentation page."""
 
 from handlers.site import filters, incidents  # noqa: F401 (incidents: its routes)
+from handlers.site.archives import DayConverter
 from handlers.site.views import bp
 
 
 def register(app):
     """Mount the public site on the app."""
     filters.register(app)
+    app.url_map.converters["day"] = DayConverter
     app.register_blueprint(bp)

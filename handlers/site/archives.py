@@ -5,8 +5,21 @@ import dataclasses
 import datetime
 
 from flask import abort
+from werkzeug.routing import IntegerConverter
 
 from models.times import ONE_DAY
+
+
+class DayConverter(IntegerConverter):
+    """A month or day in an archive URL: made with two digits, read with one or two (old links)."""
+
+    regex = r"\d{1,2}"
+
+    def __init__(self, map):
+        super().__init__(map, fixed_digits=2)
+
+    def to_python(self, value):
+        return int(value)
 
 
 @dataclasses.dataclass
@@ -50,6 +63,10 @@ class Period:
         if self.unit == "day":
             values["day"] = start.day
         return values
+
+    def path_suffix(self):
+        """The end of this period's canonical URL: `/2024`, `/2024/05` or `/2024/05/07`."""
+        return "/" + "/".join(f"{value:0{4 if name == 'year' else 2}d}" for name, value in self.url_values().items())
 
     def previous(self):
         """URL values of the period before, or None at the start of the calendar."""

@@ -5,7 +5,7 @@ the site's JavaScript only shows times in the reader's zone and refreshes the fr
 page. Pages set no cookie, so the page cache, App Engine's edge and browsers share them.
 """
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from handlers import api
 from handlers.site import feeds
@@ -44,13 +44,20 @@ def service(service_id):
     )
 
 
+# Months and days: two digits in the links the site makes; one also answers (`day` converter).
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>")
-@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>")
-@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>")
+@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>")
+@bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>/<day:day>")
 def archive(service_id, year, month=None, day=None):
-    """A service's events of one year, month or day, with links to the periods around it."""
+    """A service's events of one year, month or day, with links to the periods around it.
+
+    Stashboard 1.x's links did not pad months and days (`/services/web-api/2011/5/7`): those
+    bookmarks are sent for good (301) to the padded address.
+    """
     service = Service.get_or_404(service_id)
     period = Period.of(year, month, day)
+    if not request.path.endswith(period.path_suffix()):
+        return redirect(url_for("site.archive", service_id=service_id, **period.url_values()), 301)
     events = Event.for_service(service.key, start=period.start, end=period.last_instant)
     board = Board.of([service])
     return render_template(
