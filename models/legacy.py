@@ -110,7 +110,7 @@ def _old_entities(kind, **filters):
     context = ndb.get_context()
     client = _client(context.client.project, context.get_namespace() or None)
     query = client.query(kind=kind)
-    query.key_filter(client.key(kind, LARGEST_ID), "<=")
+    query.add_filter(filter=datastore.query.PropertyFilter("__key__", "<=", client.key(kind, LARGEST_ID)))
     for name, value in filters.items():
         query.add_filter(filter=datastore.query.PropertyFilter(name, "=", value))
     return [entity for entity in query.fetch() if entity.key.parent is None and entity.key.id is not None]
