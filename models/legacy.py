@@ -17,9 +17,8 @@ entities with automatic numeric ids:
 * `Profile` (`owner` user, `token`, `secret`): an OAuth 1.0a access token, adopted as
   an API token that keeps working unchanged (models/credentials.py).
 
-The old entities are read with the low-level Datastore client: NDB maps a kind name to
-one model class, and the names Service, Status and Event belong to this app's models.
-They are left in place (nothing reads them; deleting them is the operator's choice).
+The old entities are read with the low-level Datastore client (NDB maps a kind name to
+one model class: Service, Status and Event are this app's) and left in place, unread.
 
 Every step is idempotent: the new key of an old entity is fixed (its slug, its numeric
 id, its token), so a run that finds it present leaves it alone, and an interrupted run
@@ -50,7 +49,6 @@ from models.status import Installation, Status, _set_default
 from models.status_image import OTHER_ICON_SETS, StatusImage, image_name
 from models.times import utcnow
 
-OLD_KINDS = ("Image", "Status", "List", "Service", "Event", "Profile")
 # The deprecated `severity` of 1.x statuses, as its API mapped it to a level.
 SEVERITY_LEVELS = {30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 IMAGE_PATH = re.compile(r"^icons/([A-Za-z0-9_-]+)/([A-Za-z0-9_.-]+)\.png$")
@@ -68,7 +66,7 @@ class Report:
     finished: bool = True
 
     def count(self, kind, outcome, n=1):
-        """Add `n` to one outcome of one kind."""
+        """Add `n` to one outcome of one kind (found, created, existing, skipped)."""
         self.counts.setdefault(kind, {"found": 0, "created": 0, "existing": 0, "skipped": 0})[outcome] += n
 
     def problem(self, message):
@@ -104,11 +102,16 @@ def _client(project, namespace):
     return datastore.Client(project=project, namespace=namespace)
 
 
+def _datastore():
+    """The low-level client, on NDB's project and namespace."""
+    context = ndb.get_context()
+    return _client(context.client.project, context.get_namespace() or None)
+
+
 def _old_entities(kind, **filters):
     """The 1.x entities of `kind` in key order: root keys with numeric ids, which sort before
     any named key of the same kind and before every child key (our events)."""
-    context = ndb.get_context()
-    client = _client(context.client.project, context.get_namespace() or None)
+    client = _datastore()
     query = client.query(kind=kind)
     query.add_filter(filter=datastore.query.PropertyFilter("__key__", "<=", client.key(kind, LARGEST_ID)))
     for name, value in filters.items():
@@ -226,13 +229,10 @@ class Migration:
     def _make_default(self, slug):
         """Make the old default the default, unless an admin chose another one since installation."""
 
-        @ndb.transactional(retries=audit.TRANSACTION_RETRIES)
-        def txn():
-            board = Installation.load()
-            if board.default_status in (None, ndb.Key(Status, "up")) and board.default_status != ndb.Key(Status, slug):
-                _set_default(board, ndb.Key(Status, slug))
-
-        txn()
+        board = Installation.load()
+        if board.default_status in (None, ndb.Key(Status, "up")) and board.default_status != ndb.Key(Status, slug):
+            ndb.transaction(lambda: _set_default(Installation.load(), ndb.Key(Status, slug)),
+                            retries=audit.TRANSACTION_RETRIES)
 
     # --- lists and services ---------------------------------------------------
 
@@ -298,8 +298,7 @@ class Migration:
     def _events(self):
         known = set()
         for old_id, slug in sorted(self.service_slugs.items()):
-            old_key = _client_key("Service", old_id)
-            olds = _old_entities("Event", service=old_key)
+            olds = _old_entities("Event", service=_datastore().key("Service", old_id))
             known.update(event.key.id for event in olds)
             self._service_events(slug, olds)
         orphans = [event for event in _old_entities("Event") if event.key.id not in known]
@@ -353,8 +352,6 @@ class Migration:
 
         return txn()
 
-    # --- OAuth tokens -----------------------------------------------------------
-
     def _profiles(self):
         for old in _old_entities("Profile"):
             self.report.count("tokens", "found")
@@ -373,8 +370,6 @@ class Migration:
                 ApiToken.adopt_oauth(email, old["token"], old["secret"], "Stashboard 1.x credentials", self.box)
             self.report.count("tokens", "created")
 
-    # --- the run's record -------------------------------------------------------
-
     def _record(self, start):
         """Note the run's start, and its end with its report, on the LegacyMigration record (audited)."""
 
@@ -392,11 +387,6 @@ class Migration:
             AuditEntry.record("update" if before else "create", key, before=before, after=snapshot(record))
 
         txn()
-
-
-def _client_key(kind, old_id):
-    context = ndb.get_context()
-    return _client(context.client.project, context.get_namespace() or None).key(kind, old_id)
 
 
 def _untouched_default(status):

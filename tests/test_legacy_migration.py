@@ -165,3 +165,16 @@ def test_a_run_cut_short_is_finished_by_the_next(app, client, legacy_board, dead
     assert report["finished"] is True
     assert counts(report)["events"] == (6, 5, 0, 1)
     assert len(client.get("/api/v1/services").json["services"]) == 3
+
+
+def test_the_task_endpoint_runs_it_for_app_engine_only(emulator, legacy_board, app, client):
+    dry = client.post("/_tasks/migrate-1x?dry_run=1").json
+    assert dry["dry_run"] is True and dry["counts"]["services"]["found"] == 3
+    from tests.fixtures.datastore import make_app
+    import webtest
+
+    on_app_engine = webtest.TestApp(make_app(GAE_ENV="standard", NDB_NAMESPACE=app.config["NDB_NAMESPACE"]))
+    assert on_app_engine.post("/_tasks/migrate-1x", status="*").status_int == 403
+    ran = on_app_engine.post("/_tasks/migrate-1x", headers={"X-AppEngine-QueueName": "default"}).json
+    assert ran["finished"] is True and ran["counts"]["services"]["created"] == 3
+    assert len(client.get("/api/v1/services").json["services"]) == 3
