@@ -298,6 +298,9 @@ class Migration:
     def _events(self):
         known = set()
         for old_id, slug in sorted(self.service_slugs.items()):
+            if self.stop_at and time.monotonic() > self.stop_at:  # between services, too: they can be big
+                self.report.finished = False
+                return
             olds = _old_entities("Event", service=_datastore().key("Service", old_id))
             known.update(event.key.id for event in olds)
             self._service_events(slug, olds)
