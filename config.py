@@ -30,6 +30,11 @@ def from_environment(env=os.environ, secret_source=None):
         "SECRET_KEY_MISSING": on_app_engine and not env.get("SECRET_KEY"),
         # {setting: why its Secret Manager secret could not be read}, for the logs.
         "SECRET_PROBLEMS": secret_problems,
+        # Seals the secrets of OAuth 1.0a API tokens (models/oauth1.py). Locally, where
+        # SECRET_KEY may be random per process, a fixed key lets the command line and the
+        # server agree; on App Engine only a configured key will do.
+        "TOKEN_SECRETS_KEY": env.get("TOKEN_SECRETS_KEY") or env.get("SECRET_KEY")
+        or ("" if on_app_engine else "stashboard-local-development-only"),
         "GOOGLE_CLOUD_PROJECT": env.get("GOOGLE_CLOUD_PROJECT", ""),
         # Firestore in Datastore mode namespace; tests give each test its own.
         "NDB_NAMESPACE": env.get("NDB_NAMESPACE") or None,

@@ -3,12 +3,15 @@
 import datetime
 import functools
 import getpass
+import json
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from handlers.auth.oauth1 import CONSUMER_KEY, CONSUMER_SECRET, secret_box
 from handlers.context import ndb_context
+from handlers.legacy import migrate
 from models import (
     Actor,
     ApiToken,
@@ -51,13 +54,25 @@ def _in_context(function):
 @click.command("create-api-token")
 @click.argument("email")
 @click.option("--name", default="command line", show_default=True, help="A label for the token.")
+@click.option("--oauth1", is_flag=True,
+              help="An OAuth 1.0a access token and secret instead, for clients written for Stashboard 1.x.")
 @_in_context
-def create_api_token(email, name):
+def create_api_token(email, name, oauth1):
     """Create an admin API token for EMAIL (added to the admins if missing); prints the token last."""
-    token, secret, added = ApiToken.issue_to_admin(email, name, added_by=_operator().email)
+    if oauth1:
+        token, access_token, secret, added = ApiToken.issue_oauth_to_admin(
+            email, name, added_by=_operator().email, box=secret_box())
+    else:
+        token, secret, added = ApiToken.issue_to_admin(email, name, added_by=_operator().email)
     if added:
         click.echo(f"Added {token.email} to the admins.")
-    click.echo(f"Token {token.token_id} ({token.name}) for {token.email}; it is shown only this once:")
+    if oauth1:
+        click.echo(f"OAuth 1.0a token {token.token_id} ({token.name}) for {token.email}: consumer key and secret "
+                   f"'{CONSUMER_KEY}' / '{CONSUMER_SECRET}'. The secret is shown only this once; the last two lines "
+                   "are the access token and its secret:")
+        click.echo(access_token)
+    else:
+        click.echo(f"Token {token.token_id} ({token.name}) for {token.email}; it is shown only this once:")
     click.echo(secret)
 
 
@@ -156,6 +171,28 @@ def _done_up_to(service_id):
     return f"done up to {service_id}" if service_id else None
 
 
+@click.command("migrate-1x")
+@click.option("--dry-run", is_flag=True, help="Only count what would be migrated and report problems.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_in_context
+def migrate_1x(dry_run, as_json):
+    """Copy a Stashboard 1.x board (same Datastore) to this app's models: statuses, images, lists,
+    services, events and OAuth tokens. Idempotent and resumable: run it again to finish or to check.
+    """
+    report = migrate(dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        return
+    click.echo("Dry run: nothing written." if dry_run else "Migrated from Stashboard 1.x.")
+    click.echo(f"{'':10} {'found':>7} {'created':>7} {'existing':>8} {'skipped':>7}")
+    for kind, counts in report.counts.items():
+        click.echo(f"{kind:10} {counts['found']:>7} {counts['created']:>7} {counts['existing']:>8} {counts['skipped']:>7}")
+    if not report.counts:
+        click.echo("No Stashboard 1.x entities found.")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}")
+
+
 @click.command("install")
 @_in_context
 def install_board():
@@ -165,5 +202,6 @@ def install_board():
 
 def register(app):
     """Add the commands to `flask --app main`."""
-    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, rebuild_history, install_board):
+    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, rebuild_history, install_board,
+                    migrate_1x):
         app.cli.add_command(command)

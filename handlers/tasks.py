@@ -1,11 +1,12 @@
 """Work App Engine's cron starts (cron.yaml): requests only App Engine itself can make.
 
-App Engine strips `X-Appengine-Cron` from requests coming from outside, so that header
-proves the caller; locally (the emulator, tests) the endpoints are open for trying out.
+App Engine strips `X-Appengine-Cron` and `X-AppEngine-QueueName` from requests coming
+from outside, so those headers prove the caller (cron, or a Cloud Tasks queue); locally (the emulator, tests) the endpoints are open for trying out.
 """
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from handlers.legacy import migrate
 from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
@@ -13,7 +14,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 @bp.before_request
 def only_app_engine_cron():
     """Refuse anyone but App Engine's cron on App Engine."""
-    if current_app.config["GAE_ENV"] == "standard" and request.headers.get("X-Appengine-Cron") != "true":
+    from_app_engine = request.headers.get("X-Appengine-Cron") == "true" or request.headers.get("X-AppEngine-QueueName")
+    if current_app.config["GAE_ENV"] == "standard" and not from_app_engine:
         abort(403, "Only App Engine's cron may start this.")
 
 
@@ -46,6 +48,17 @@ def maintenance():
     for window_id, how in moved:
         current_app.logger.info("Maintenance %s %s", window_id, how)
     return jsonify({"moved": [{"id": window_id, "now": how} for window_id, how in moved]})
+@bp.post("/migrate-1x")
+def migrate_1x():
+    """Run the Stashboard 1.x migration as a task (`?dry_run=1` only counts), within a task's deadline.
+
+    Started by an admin from /admin/upgrade or by App Engine (a Cloud Tasks or cron
+    request); resumable, so a run that stops at its deadline is finished by the next.
+    """
+    dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
+    with acting_as(SYSTEM_ACTOR):
+        report = migrate(dry_run=dry_run, deadline=9 * 60)
+    return jsonify(report.to_json())
 
 
 def register(app):

@@ -23,7 +23,7 @@ class Actor:
     """Whoever is making a change: an email and the way they came in."""
 
     email: str
-    via: str  # "token", "session", "google-id-token", "iap", "cli", "system"
+    via: str  # "token", "oauth1", "session", "google-id-token", "iap", "cli", "system"
     token_name: str | None = None
 
 

@@ -14,6 +14,9 @@ from models.fields import NAME_MAX, clean_text
 from models.times import utcnow
 
 TOKEN_PREFIX = "sbt"
+# The public id of an OAuth 1.0a token: "o" and a digest of its access token, so that a
+# signed request's token is found by key, and a 1.x token adopted twice is one entity.
+OAUTH_ID_PREFIX = "o"
 # Recording every use would make each API write also a token write; once a minute is enough.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
@@ -89,16 +92,25 @@ def _secret_id(secret):
     return None
 
 
-class ApiToken(ndb.Model):
-    """A bearer token for the admin API. Only a hash of the secret is stored.
+def _oauth_id(access_token):
+    return OAUTH_ID_PREFIX + hashlib.sha256(access_token.encode()).hexdigest()[:11]
 
-    The key id is a short public id; the secret handed out is `sbt_<id>_<random>`,
-    so a presented token is found by key, never by a query.
+
+class ApiToken(ndb.Model):
+    """A credential for the admin API: a bearer token, or an OAuth 1.0a access token and secret.
+
+    The key id is a short public id. A bearer secret is handed out as `sbt_<id>_<random>`,
+    so a presented token is found by key, never by a query; only its hash is stored. An
+    OAuth token's id is a digest of its access token (found by key too); its secret is
+    needed to check signatures, so it is stored sealed (models/oauth1.py), never in clear.
+    Both kinds are listed, revoked, noted as used and audited alike.
     """
 
     email = ndb.StringProperty(required=True)
     name = ndb.StringProperty(required=True)
-    secret_hash = ndb.TextProperty(required=True)
+    secret_hash = ndb.TextProperty()  # bearer tokens
+    oauth_token = ndb.TextProperty()  # OAuth 1.0a: the access token (public) ...
+    oauth_secret_sealed = ndb.TextProperty()  # ... and its secret, sealed
     created = ndb.DateTimeProperty(required=True)
     last_used = ndb.DateTimeProperty()
     revoked = ndb.DateTimeProperty()
@@ -107,6 +119,11 @@ class ApiToken(ndb.Model):
     def token_id(self):
         """The public id shown in lists and accepted by revoke."""
         return self.key.id()
+
+    @property
+    def scheme(self):
+        """How a client presents it: "OAuth 1.0a" or "Bearer"."""
+        return "OAuth 1.0a" if self.oauth_token else "Bearer"
 
     @classmethod
     def issue(cls, email, name):
@@ -126,21 +143,67 @@ class ApiToken(ndb.Model):
         return token, secret, added
 
     @classmethod
+    def issue_oauth(cls, email, name, box):
+        """Create an OAuth 1.0a token for `email`: (token, access token, secret); the secret is shown once."""
+        access_token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+        return cls._insert_oauth(normalize_email(email), clean_text(name, "name", NAME_MAX), access_token, secret,
+                                 box), access_token, secret
+
+    @classmethod
+    def issue_oauth_to_admin(cls, email, name, added_by, box):
+        """Allowlist `email` if needed, then issue it an OAuth token: (token, access token, secret, added?)."""
+        admin, added = Admin.allow(email, added_by=added_by)
+        token, access_token, secret = cls.issue_oauth(admin.email, name, box)
+        return token, access_token, secret, added
+
+    @classmethod
+    def adopt_oauth(cls, email, access_token, secret, name, box):
+        """Keep an access token and secret issued elsewhere (a 1.x board's) working as they are."""
+        return cls._insert_oauth(normalize_email(email), name, access_token, secret, box)
+
+    @classmethod
+    def _insert_oauth(cls, email, name, access_token, secret, box):
+        token = cls(id=_oauth_id(access_token), email=email, name=name, oauth_token=access_token,
+                    oauth_secret_sealed=box.seal(secret), created=utcnow())
+        return audit.insert(token, "API token", view=_public)
+
+    @classmethod
+    def adopted(cls, access_token):
+        """The stored OAuth token with this access token (revoked or not), or None."""
+        return cls.get_by_id(_oauth_id(access_token))
+
+    @classmethod
+    def for_oauth(cls, access_token):
+        """The live OAuth token with this access token, or None."""
+        token = cls.adopted(access_token) if access_token else None
+        if token is None or token.revoked is not None or token.oauth_token != access_token:
+            return None
+        return token
+
+    def oauth_secret(self, box):
+        """The token's OAuth secret (None when it was sealed under another key)."""
+        return box.open(self.oauth_secret_sealed) if self.oauth_secret_sealed else None
+
+    @classmethod
     def authenticate(cls, secret):
-        """The live token whose secret this is, or None; notes when it was last used."""
+        """The live bearer token whose secret this is, or None; notes when it was last used."""
         token_id = _secret_id(secret or "")
         if token_id is None:
             return None
         token = cls.get_by_id(token_id)
-        if token is None or token.revoked is not None:
+        if token is None or token.revoked is not None or not token.secret_hash:
             return None
         if not hmac.compare_digest(token.secret_hash, _digest(secret)):
             return None
+        return token.used()
+
+    def used(self):
+        """Note that the token was used just now (at most once a minute: each note is a write)."""
         now = utcnow()
-        if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
-            token.last_used = now
-            token.put()
-        return token
+        if self.last_used is None or now - self.last_used >= LAST_USED_RESOLUTION:
+            self.last_used = now
+            self.put()
+        return self
 
     @classmethod
     def newest(cls, email=None):
@@ -174,4 +237,5 @@ def _public(token):
     """A token's audit snapshot, without the secret's hash."""
     values = snapshot(token)
     values.pop("secret_hash", None)
+    values.pop("oauth_secret_sealed", None)
     return values

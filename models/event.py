@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import re
 
 from google.cloud import ndb
 
@@ -16,6 +17,27 @@ from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
 SID_MAX = 2**63 - 1
+# A Stashboard 1.x event id: its root key, URL-safe base64 without padding (str(db.Key)).
+LEGACY_SID = re.compile(r"^[A-Za-z0-9_-]{10,400}$")
+
+
+def legacy_event_id(sid):
+    """The numeric id inside a Stashboard 1.x event id, or None for anything else.
+
+    The old app published `str(db.Key)` of its root Event entities as their sids; a
+    migrated event keeps that numeric id under its service (models/legacy.py), so links
+    and scripts holding an old sid still find it. The app id inside the old sid is not
+    compared: it is the same project, however App Engine spelt it then (`s~`, `e~`).
+    """
+    if not LEGACY_SID.match(sid):
+        return None
+    try:
+        pairs = ndb.Key(urlsafe=sid).pairs()
+    except Exception:  # noqa: BLE001 - any undecodable text is simply not an old sid
+        return None
+    if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= SID_MAX:
+        return pairs[0][1]
+    return None
 
 
 class Event(ndb.Model):
@@ -87,10 +109,13 @@ class Event(ndb.Model):
 
     @classmethod
     def key_for(cls, service_key, sid):
-        """The key of event `sid` of this service; a sid no event could have is NotFound."""
-        if not (sid.isascii() and sid.isdigit()) or not 0 < int(sid) <= SID_MAX:
-            raise NotFound(f"No event '{sid}' for service '{service_key.id()}'.")
-        return ndb.Key(cls, int(sid), parent=service_key)
+        """The key of event `sid` (or of its 1.x sid) of this service; a sid no event could have is NotFound."""
+        if sid.isascii() and sid.isdigit() and 0 < int(sid) <= SID_MAX:
+            return ndb.Key(cls, int(sid), parent=service_key)
+        old_id = legacy_event_id(sid)
+        if old_id is None:
+            raise NotFound(f"No event '{sid[:60]}' for service '{service_key.id()}'.")
+        return ndb.Key(cls, old_id, parent=service_key)
 
     @classmethod
     def post(cls, service, message, status_id=None, informational=None, at=None):

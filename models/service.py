@@ -5,7 +5,7 @@ import datetime
 
 from google.cloud import ndb
 
-from models.base import SluggedModel
+from models.base import SluggedModel, ours
 from models.board_index import BoardShard
 from models.service_list import ServiceList
 from models.times import utcnow
@@ -85,22 +85,24 @@ class Service(SluggedModel):
     @classmethod
     def ordered(cls):
         """Every service, by name."""
-        return cls.query().order(cls.name).fetch()
+        return ours(cls.query().order(cls.name).fetch())
 
     @classmethod
     def ordered_by_id(cls):
         """Every service, by id (a stable order to walk the board in and resume from)."""
-        return cls.query().order(cls._key).fetch()
+        return cls.query_ours().fetch()
 
     @classmethod
+    @ndb.tasklet
     def ordered_async(cls):
         """Every service, by name, as a future (to load alongside other reads)."""
-        return cls.query().order(cls.name).fetch_async()
+        services = yield cls.query().order(cls.name).fetch_async()
+        return ours(services)
 
     @classmethod
     def none_yet(cls):
         """Whether the board has no service at all."""
-        return not cls.query().count(limit=1)
+        return not cls.query_ours().count(limit=1)
 
     @classmethod
     def in_list(cls, list_key):

@@ -3,7 +3,7 @@
 from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
-from models.base import SluggedModel
+from models.base import SluggedModel, ours
 from models.errors import Conflict, InvalidInput
 from models.fields import clean_text, parse_bool
 from models.status_image import StatusImage
@@ -82,17 +82,12 @@ class Status(SluggedModel):
     @classmethod
     def by_severity(cls):
         """Every status, least severe first, then by name (the legend's order)."""
-        return sorted(cls.query().fetch(), key=lambda s: (s.severity, s.name.lower()))
-
-    @classmethod
-    def all_async(cls):
-        """Every status, as a future (to read alongside other reads)."""
-        return cls.query().fetch_async()
+        return sorted(ours(cls.query().fetch()), key=lambda s: (s.severity, s.name.lower()))
 
     @classmethod
     def by_key(cls):
         """Every status by its key, to resolve the statuses of many events with one query."""
-        return {status.key: status for status in cls.query().fetch()}
+        return {status.key: status for status in ours(cls.query().fetch())}
 
     @classmethod
     def default_key(cls):

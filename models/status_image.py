@@ -51,8 +51,24 @@ FUGUE_ICONS = (
 )
 
 
+# Icons a Stashboard 1.x board may use that the catalog does not name (models/legacy.py):
+# these Fugue icons ship in static/images/icons/fugue too; an icon of another set is
+# named `<set>-<file name>` (`iconic-cog`), so that a status's image name alone gives its path.
+LEGACY_FUGUE_ICONS = ("hard-hat", "information-small", "information-white", "plus-circle", "question-white",
+                      "traffic-cone")
+OTHER_ICON_SETS = ("iconic",)
+
+
+def image_name(file_name, icon_set="fugue"):
+    """The name (key id) of the icon `file_name` of `icon_set`."""
+    return file_name if icon_set == "fugue" else f"{icon_set}-{file_name}"
+
+
 def image_path(name, icon_set="fugue"):
     """Path of an icon below /images (statuses store only the name; the shipped set is Fugue)."""
+    for other in OTHER_ICON_SETS:
+        if name.startswith(f"{other}-"):
+            return f"icons/{other}/{name.removeprefix(other + '-')}.png"
     return f"icons/{icon_set}/{name}.png"
 
 

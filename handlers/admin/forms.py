@@ -99,9 +99,12 @@ class IncidentForm(EventForm):
 
 
 class TokenForm(FlaskForm):
-    """Create a named API token."""
+    """Create a named API token: a bearer token, or an OAuth 1.0a token and secret for 1.x clients."""
 
     name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    kind = SelectField("Kind", choices=choices([("bearer", "Bearer token"),
+                                        ("oauth1", "OAuth 1.0a token and secret (clients written for Stashboard 1.x)")]),
+                       default="bearer")
 
 
 class AdminForm(FlaskForm):

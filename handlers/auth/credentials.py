@@ -4,7 +4,7 @@ import dataclasses
 
 from flask import abort, current_app, g, request, session
 
-from handlers.auth import google
+from handlers.auth import google, oauth1
 from models import Actor, Admin, ApiToken
 from models.credentials import TOKEN_PREFIX
 
@@ -110,15 +110,25 @@ def _bearer_actor(secret):
     return Actor(email=email, via="google-id-token")
 
 
+def _oauth1_actor():
+    token = oauth1.verified_token()
+    if not is_admin(token.email):
+        abort(403, f"The token's owner {token.email} is not an admin of this board.")
+    return Actor(email=token.email, via="oauth1", token_name=token.name)
+
+
 def api_actor():
     """The admin behind an admin-API write, or abort: 401 without a valid credential, 403 for a non-admin.
 
-    A bearer credential (API token or Google ID token) wins; otherwise the signed-in
-    admin's browser session, which must also send its CSRF token.
+    A bearer credential (API token or Google ID token) wins, then an OAuth 1.0a signature
+    (handlers/auth/oauth1.py); otherwise the signed-in admin's browser session, which must
+    also send its CSRF token.
     """
     secret = bearer_token()
     if secret is not None:
         return _bearer_actor(secret)
+    if oauth1.is_signed():
+        return _oauth1_actor()
     user = signed_in_user()
     if user is None:
         abort(401, "This request needs an admin credential: send 'Authorization: Bearer <API token>'.")
