@@ -145,12 +145,13 @@ def test_the_audit_log_records_the_migration(app, legacy_board):
 
 
 def _audit_kinds(app):
-    """The audit log's kinds, oldest first."""
+    """The audit log's kinds, oldest first, after the board's installation (the test app's own)."""
     from handlers.context import ndb_context
     from models import AuditEntry
 
     with ndb_context(app):
-        return [e.kind for e in sorted(AuditEntry.query().fetch(), key=lambda e: e.timestamp)]
+        kinds = [e.kind for e in sorted(AuditEntry.query().fetch(), key=lambda e: e.timestamp)]
+    return kinds[kinds.index("Board") + 1:] if "Board" in kinds else kinds
 
 
 @pytest.mark.parametrize("deadline_hit", [True])
