@@ -7,7 +7,7 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, security, site, tasks
+from handlers import admin, api, auth, cli, errors, hooks, security, site, tasks
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import install
@@ -49,6 +49,7 @@ def create_app(test_config=None):
     api.register(app)
     admin.register(app)
     tasks.register(app)
+    hooks.register(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

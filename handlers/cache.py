@@ -55,12 +55,14 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=8
 # Files change only with a deploy: an edge may serve a stale copy a while longer.
 FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
 PRIVATE = "private, no-store"
-PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/")
+PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/", "/hooks/")
 # Files: App Engine serves them from its static handlers; Flask sends them with their own max-age.
 FILE_PREFIXES = ("/static/", "/images/")
 # The only query arguments any public answer depends on; the rest are not part of the key.
 MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start", "end"})
 CACHEABLE_STATUSES = ("200", "404")
+# Audited kinds no public answer shows: credentials, integrations, subscribers, probes.
+QUIET_KINDS = ("Admin", "ApiToken", "Integration", "Subscriber", "Probe")
 ALL = "*"
 SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
 META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
@@ -90,7 +92,7 @@ def tags_for_change(entry):
         return ("board", f"service:{entry.parent_id}")
     if entry.kind == "Service":
         return ("board", f"service:{entry.entity_id}")
-    if entry.kind in ("Admin", "ApiToken"):
+    if entry.kind in QUIET_KINDS:
         return ()
     return (ALL,)
 

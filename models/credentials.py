@@ -1,4 +1,5 @@
-"""Admins (an allowlist of Google accounts) and the API tokens they hand to monitoring."""
+"""Admins (an allowlist of Google accounts), the API tokens they hand to monitoring, and what
+every machine credential shares (hashed, shown once, revocable, last use noted)."""
 
 import datetime
 import hashlib
@@ -81,22 +82,25 @@ def _digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _secret_id(secret):
-    """The public id inside a secret shaped `sbt_<id>_<random>`, or None for any other shape."""
+def _secret_id(secret, prefix):
+    """The public id inside a secret shaped `<prefix>_<id>_<random>`, or None for any other shape."""
     parts = secret.split("_", 2)
-    if len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isalnum():
+    if len(parts) == 3 and parts[0] == prefix and parts[1].isalnum():
         return parts[1]
     return None
 
 
-class ApiToken(ndb.Model):
-    """A bearer token for the admin API. Only a hash of the secret is stored.
+class HashedCredential(ndb.Model):
+    """What every credential handed to a machine shares: only a hash of its secret is stored.
 
-    The key id is a short public id; the secret handed out is `sbt_<id>_<random>`,
-    so a presented token is found by key, never by a query.
+    The key id is a short public id; the secret handed out is `<PREFIX>_<id>_<random>`,
+    so a presented secret is found by key, never by a query. Shown once, revocable, and
+    it notes when it was last used. Subclasses name their PREFIX and LABEL.
     """
 
-    email = ndb.StringProperty(required=True)
+    PREFIX = ""
+    LABEL = "credential"
+
     name = ndb.StringProperty(required=True)
     secret_hash = ndb.TextProperty(required=True)
     created = ndb.DateTimeProperty(required=True)
@@ -109,26 +113,16 @@ class ApiToken(ndb.Model):
         return self.key.id()
 
     @classmethod
-    def issue(cls, email, name):
-        """Create a token for `email`; returns (token, secret). The secret is shown once."""
-        email = normalize_email(email)
-        name = clean_text(name, "name", NAME_MAX)
+    def _new(cls, **fields):
+        """A new credential and its secret (not stored yet): the secret is shown once."""
         token_id = secrets.token_hex(6)
-        secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-        token = cls(id=token_id, email=email, name=name, secret_hash=_digest(secret), created=utcnow())
-        return audit.insert(token, "API token", view=_public), secret
-
-    @classmethod
-    def issue_to_admin(cls, email, name, added_by):
-        """Allowlist `email` if it is not yet, then issue it a token: (token, secret, allowlisted now?)."""
-        admin, added = Admin.allow(email, added_by=added_by)
-        token, secret = cls.issue(admin.email, name)
-        return token, secret, added
+        secret = f"{cls.PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+        return cls(id=token_id, secret_hash=_digest(secret), created=utcnow(), **fields), secret
 
     @classmethod
     def authenticate(cls, secret):
-        """The live token whose secret this is, or None; notes when it was last used."""
-        token_id = _secret_id(secret or "")
+        """The live credential whose secret this is, or None; notes when it was last used."""
+        token_id = _secret_id(secret or "", cls.PREFIX)
         if token_id is None:
             return None
         token = cls.get_by_id(token_id)
@@ -143,23 +137,17 @@ class ApiToken(ndb.Model):
         return token
 
     @classmethod
-    def newest(cls, email=None):
-        """Tokens newest first, optionally one owner's."""
-        tokens = cls.query(cls.email == email).fetch() if email else cls.query().fetch()
-        return sorted(tokens, key=lambda t: t.created, reverse=True)
-
-    @classmethod
     def find(cls, token_or_id):
-        """A token by its public id or by its secret, or NotFound."""
+        """A credential by its public id or by its secret, or NotFound."""
         value = (token_or_id or "").strip()
-        token_id = _secret_id(value) or value
+        token_id = _secret_id(value, cls.PREFIX) or value
         token = cls.get_by_id(token_id) if token_id.isalnum() else None
         if token is None:
-            raise NotFound(f"No API token '{token_id}'.")
+            raise NotFound(f"No {cls.LABEL} '{token_id}'.")
         return token
 
     def revoke(self):
-        """Stop the token working from its next use on."""
+        """Stop the credential working from its next use on."""
 
         def apply(token):
             if token.revoked is None:
@@ -167,11 +155,40 @@ class ApiToken(ndb.Model):
                 return "update"
             return None
 
-        return audit.change(self.key, "API token", apply, view=_public)
+        return audit.change(self.key, self.LABEL, apply, view=_public)
+
+
+class ApiToken(HashedCredential):
+    """A bearer token for the admin API, acting for the admin it was issued to."""
+
+    PREFIX = TOKEN_PREFIX
+    LABEL = "API token"
+
+    email = ndb.StringProperty(required=True)
+
+    @classmethod
+    def issue(cls, email, name):
+        """Create a token for `email`; returns (token, secret). The secret is shown once."""
+        token, secret = cls._new(email=normalize_email(email), name=clean_text(name, "name", NAME_MAX))
+        return audit.insert(token, cls.LABEL, view=_public), secret
+
+    @classmethod
+    def issue_to_admin(cls, email, name, added_by):
+        """Allowlist `email` if it is not yet, then issue it a token: (token, secret, allowlisted now?)."""
+        admin, added = Admin.allow(email, added_by=added_by)
+        token, secret = cls.issue(admin.email, name)
+        return token, secret, added
+
+    @classmethod
+    def newest(cls, email=None):
+        """Tokens newest first, optionally one owner's."""
+        tokens = cls.query(cls.email == email).fetch() if email else cls.query().fetch()
+        return sorted(tokens, key=lambda t: t.created, reverse=True)
 
 
 def _public(token):
-    """A token's audit snapshot, without the secret's hash."""
+    """A credential's audit snapshot, without the secret's hash (nor any other secret it keeps)."""
     values = snapshot(token)
-    values.pop("secret_hash", None)
+    for name in ("secret_hash", *getattr(token, "SECRETS", ())):
+        values.pop(name, None)
     return values

@@ -4,7 +4,7 @@ import datetime
 
 from google.cloud import ndb
 
-from models import audit, history
+from models import audit, history, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardShard, row_of
 from models.errors import InvalidInput, NotFound
@@ -123,6 +123,7 @@ class Event(ndb.Model):
             event.put()
             AuditEntry.record("create", event.key, after=snapshot(event))
             start = current.current_status.id() if current.current_status else None
+            outbox.enqueue("status", cls.change_payload(current, event, start))
             current.days = history.with_event(
                 current.days, timestamp.date(), start, None if informational else key.id(), informational
             )
@@ -137,6 +138,22 @@ class Event(ndb.Model):
 
         audit.change(service.key, "service", apply)
         return posted[-1]
+
+    @staticmethod
+    def change_payload(service, event, previous_status_id):
+        """What subscribers are told of a new event (read inside its transaction)."""
+        status = event.status.get()
+        return {
+            "type": "status",
+            "service": {"id": service.slug, "name": service.name},
+            "status": {"id": event.status_id, "name": status.name if status else event.status_id,
+                       "level": status.level if status else None},
+            "previous_status": previous_status_id,
+            "message": event.message,
+            "informational": bool(event.informational),
+            "event": event.sid,
+            "timestamp": event.timestamp.isoformat() + "Z",
+        }
 
     def delete(self):
         """Remove the event; the service's newest event, status and rollups follow, in one transaction."""
