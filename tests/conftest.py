@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.fake_google",
     "tests.fixtures.sign_in",
+    "tests.fixtures.served",
 ]
