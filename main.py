@@ -7,7 +7,7 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, hooks, security, site, tasks
+from handlers import admin, api, auth, cli, errors, hooks, notify, security, site, tasks
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import install
@@ -50,6 +50,8 @@ def create_app(test_config=None):
     admin.register(app)
     tasks.register(app)
     hooks.register(app)
+    # Sends what the outbox records, once each write commits (handlers/notify.py).
+    app.extensions["stashboard.dispatcher"] = notify.Dispatcher(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

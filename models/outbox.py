@@ -124,7 +124,7 @@ class Delivery(ndb.Model):
 
 def fan_out(notification):
     """Make the notification's deliveries, one per subscriber who had subscribed by then; idempotent."""
-    subscribers = [s for s in Subscriber.active() if s.created <= notification.created]
+    subscribers = [s for s in Subscriber.listening() if s.created <= notification.created]
     for subscriber in subscribers:
         _make_delivery(notification, subscriber)
 

@@ -79,6 +79,6 @@ class Subscriber(SluggedModel):
         return sorted(cls.query().fetch(), key=lambda s: s.name.lower())
 
     @classmethod
-    def active(cls):
+    def listening(cls):
         """The subscribers being told of changes."""
         return cls.query(cls.active == True).fetch()  # noqa: E712
