@@ -88,7 +88,8 @@ class Probe(ndb.Model):
         Service.get_or_404(service_id)
         fields = {"url": clean_url(url)}
         for field, default in DEFAULTS.items():
-            fields[field] = _number(settings.get(field, default) or default, field)
+            value = settings.get(field)
+            fields[field] = _number(default if value is None or value == "" else value, field)
         for field in ("down_status", "up_status"):
             if settings.get(field):
                 fields[field] = Status.get_or_404(settings[field]).slug
