@@ -65,6 +65,7 @@ CACHEABLE_STATUSES = ("200", "404")
 QUIET_KINDS = ("Admin", "ApiToken", "Integration", "Subscriber", "Probe")
 ALL = "*"
 SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
+BADGE_PATH = re.compile(r"^/badges/(.+)\.svg$")
 META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
                  "/documentation", "/robots.txt", "/favicon.ico")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
@@ -81,6 +82,9 @@ def tags_for_path(path):
     match = SERVICE_PATH.match(path)
     if match:
         return f"service:{match.group(1)}"
+    badge = BADGE_PATH.match(path)
+    if badge and badge.group(1) != "board":
+        return f"service:{badge.group(1)}"
     if path.startswith(META_PREFIXES):
         return "meta"
     return "board"

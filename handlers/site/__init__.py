@@ -1,6 +1,6 @@
 """The public status site: pages, archives, feeds and the API documentation page."""
 
-from handlers.site import filters
+from handlers.site import badges, filters  # noqa: F401 (badges: its routes)
 from handlers.site.views import bp
 
 
