@@ -5,6 +5,7 @@ come in, whom changes are attributed to) and `crud` the create / edit / delete s
 """
 
 from handlers.admin import admins, audit, board, credentials, lists, services, statuses  # noqa: F401 (their routes)
+from handlers.admin import integrations, probes, subscribers  # noqa: F401 (their routes)
 from handlers.admin.blueprint import bp
 
 
