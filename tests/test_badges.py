@@ -55,6 +55,9 @@ def test_badges_are_svg_with_escaped_text_and_cached_like_every_public_read(emul
     unknown = client.get("/badges/nope.svg", status=404)
     assert unknown.content_type == "image/svg+xml" and b"unknown service" in unknown.body
     assert "hit" in client.get("/badges/web-api.svg").headers["Server-Timing"]
+    documentation = client.get("/documentation", extra_environ={"HTTP_HOST": "status.example.com"}).text
+    assert "[![Web API status](http://status.example.com/badges/web-api.svg)]" in documentation
+    assert '&lt;img src="http://status.example.com/badges/board.svg"' in documentation
 
 
 @pytest.mark.browser

@@ -176,3 +176,58 @@ def test_stopping_the_app_between_the_write_and_the_delivery_loses_nothing(emula
         second.terminate()
         second.wait(timeout=10)
         server.stop()
+
+
+def test_in_a_local_run_a_write_sets_the_delivery_going_without_waiting_for_it(emulator):
+    import threading
+
+    from handlers.context import ndb_context
+    from models.outbox import Delivery
+
+    gate = threading.Event()
+    server = LocalServer([200], gate=gate)
+    try:
+        app = make_app(OUTBOX_DISPATCH="thread")
+        token, _ = board(app, ("Slow hook", server.url, "json"))
+        client = webtest.TestApp(app)
+        client.post("/admin/api/v1/services/web-api/events", {"status": "down", "message": "x"},
+                    headers={"Authorization": f"Bearer {token}"}, status=201)
+        # The write has answered while the subscriber still holds the delivery's request open.
+        assert wait_for(lambda: server.requests, 10) and not gate.is_set()
+        gate.set()
+
+        def state():
+            with ndb_context(app):
+                return [d.state for d in Delivery.newest()] == ["delivered"]
+
+        assert wait_for(state, 10)
+        assert len(server.requests) == 1
+    finally:
+        gate.set()
+        server.stop()
+
+
+def test_on_app_engine_a_committed_notification_is_pushed_to_cloud_tasks(emulator):
+    from handlers.notify import Dispatcher
+
+    app = make_app(OUTBOX_QUEUE="projects/p/locations/europe-west1/queues/outbox")
+    created = []
+
+    class FakeTasks:
+        def create_task(self, parent, task):
+            created.append((parent, task))
+
+    dispatcher = app.extensions["stashboard.dispatcher"]
+    assert isinstance(dispatcher, Dispatcher) and dispatcher.mode() == "cloud-tasks"
+    dispatcher.tasks_client = FakeTasks()
+    token, _ = board(app)
+    webtest.TestApp(app).post("/admin/api/v1/services/web-api/events", {"status": "down", "message": "x"},
+                              headers={"Authorization": f"Bearer {token}"}, status=201)
+    ((parent, task),) = created
+    assert parent == "projects/p/locations/europe-west1/queues/outbox"
+    uri = task["app_engine_http_request"]["relative_uri"]
+    assert uri.startswith("/_tasks/outbox/")
+    client = webtest.TestApp(app)
+    app.config["GAE_ENV"] = "standard"
+    client.post(uri, status=403)  # from outside App Engine's queue
+    assert client.post(uri, headers={"X-AppEngine-QueueName": "outbox"}).json == {"deliveries": 0, "delivered": 0}
