@@ -84,10 +84,12 @@ def apply_alerts(integration, alerts):
 
 
 def _scoped(integration, alert):
+    """An alert's key among all integrations' alerts on a service."""
     return f"{integration.token_id}:{alert.key}"
 
 
 def _apply_to_service(integration, service_id, alerts, severity):
+    """One service's alerts in one transaction (the event, if any, joins it); answers whether anything changed."""
     key = ndb.Key(Service, service_id)
 
     @ndb.transactional(retries=audit.TRANSACTION_RETRIES)

@@ -75,7 +75,8 @@ class Notification(ndb.Model):
 def enqueue(kind, payload):
     """Record a notification inside the caller's transaction; it is sent once that commits.
 
-    Answers the notification. Outside a transaction it refuses: the point is that the
+    `payload` is a JSON-ready dict with a "type" and, for people (Slack), a one-line
+    "summary" (status changes build theirs from the service and status). Answers the notification. Outside a transaction it refuses: the point is that the
     notification and the change are stored together or not at all.
     """
     if not ndb.in_transaction():
@@ -140,6 +141,7 @@ def fan_out(notification):
 
 @ndb.transactional()
 def _make_delivery(notification, subscriber):
+    """Store the delivery of `notification` to `subscriber` unless it exists already."""
     key = ndb.Key(Delivery, f"{notification.key.id()}.{subscriber.slug}")
     if key.get() is None:
         Delivery(key=key, notification=notification.key, subscriber=subscriber.key, subscriber_name=subscriber.name,
@@ -171,6 +173,7 @@ def attempt(delivery_key, send, base_seconds, max_attempts=MAX_ATTEMPTS):
 
 @ndb.transactional()
 def _claim(delivery_key):
+    """Take a due, unleased delivery for one attempt: (delivery, notification, subscriber), or None."""
     now = utcnow()
     delivery = delivery_key.get()
     if delivery is None or delivery.state != "pending" or delivery.next_attempt > now:
@@ -186,6 +189,7 @@ def _claim(delivery_key):
 
 @ndb.transactional()
 def _record(delivery_key, outcome, base_seconds, final):
+    """Note an attempt's outcome: delivered, failed for good, or due again after its backoff."""
     ok, status, error, milliseconds = outcome
     now = utcnow()
     delivery = delivery_key.get()

@@ -158,3 +158,30 @@ def test_a_generic_alert_for_an_unknown_service_is_a_404(client, service):
     secret = issue(client.app, "generic")
     answer = hook(client, "generic", secret, {"service": "nope", "status": "down"}, status=404)
     assert "nope" in answer.json["message"]
+
+
+def test_any_json_to_any_hook_is_answered_without_a_server_error(client, service):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    secrets = {kind: issue(client.app, kind, signing_secret=PD_SECRET) for kind in
+               ("alertmanager", "generic", "nagios", "pagerduty")}
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from(
+        ["firing", "resolved", "web-api", "down", "up", "critical", "incident.triggered", "\x00\ud800"])
+    keys = st.sampled_from(["alerts", "status", "labels", "service", "state", "host", "event", "event_type",
+                            "data", "id", "severity", "annotations", "fingerprint", "version"]) | st.text(max_size=5)
+    documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner,
+                                                                                                   max_size=5),
+                             max_leaves=12)
+
+    @given(kind=st.sampled_from(sorted(secrets)), body=documents)
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def post(kind, body):
+        raw = json.dumps(body).encode()
+        headers = {}
+        if kind == "pagerduty":
+            headers["X-PagerDuty-Signature"] = "v1=" + hmac.new(PD_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        answer = hook(client, kind, secrets[kind], raw, headers=headers)
+        assert answer.status_int < 500 and answer.content_type == "application/json", answer.text
+
+    post()

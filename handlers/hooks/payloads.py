@@ -10,6 +10,7 @@
 
 import hashlib
 import hmac
+import re
 
 from werkzeug.exceptions import BadRequest
 
@@ -22,6 +23,9 @@ PAGERDUTY_OPEN = {"incident.triggered", "incident.acknowledged", "incident.unack
                   "incident.escalated", "incident.reassigned", "incident.priority_updated"}
 PAGERDUTY_CLOSED = {"incident.resolved"}
 RESOLVED_WORDS = {"up", "ok", "resolved", "normal", "operational"}
+# What the board refuses in text (models/fields.py): dropped here, so one odd alert cannot
+# fail a delivery half-way through its services.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _object(value, where):
@@ -38,14 +42,14 @@ def _text(container, name, where, required=False):
         return ""
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise BadRequest(f"'{where}{name}' must be text.")
-    return str(value)[:TEXT_MAX]
+    return UNSTORABLE.sub("", str(value))[:TEXT_MAX]
 
 
 def _labels(container, name, where):
     value = container.get(name)
     _object({} if value is None else value, f"{where}{name}")
     value = value or {}
-    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+    return {str(k): UNSTORABLE.sub("", v if isinstance(v, str) else str(v))[:TEXT_MAX] for k, v in value.items()}
 
 
 def alertmanager(body, service_label):
