@@ -155,7 +155,7 @@ class HashedCredential(ndb.Model):
                 return "update"
             return None
 
-        return audit.change(self.key, self.LABEL, apply, view=_public)
+        return audit.change(self.key, self.LABEL, apply, view=without_secrets)
 
 
 class ApiToken(HashedCredential):
@@ -170,7 +170,7 @@ class ApiToken(HashedCredential):
     def issue(cls, email, name):
         """Create a token for `email`; returns (token, secret). The secret is shown once."""
         token, secret = cls._new(email=normalize_email(email), name=clean_text(name, "name", NAME_MAX))
-        return audit.insert(token, cls.LABEL, view=_public), secret
+        return audit.insert(token, cls.LABEL, view=without_secrets), secret
 
     @classmethod
     def issue_to_admin(cls, email, name, added_by):
@@ -186,7 +186,7 @@ class ApiToken(HashedCredential):
         return sorted(tokens, key=lambda t: t.created, reverse=True)
 
 
-def _public(token):
+def without_secrets(token):
     """A credential's audit snapshot, without the secret's hash (nor any other secret it keeps)."""
     values = snapshot(token)
     for name in ("secret_hash", *getattr(token, "SECRETS", ())):

@@ -13,7 +13,7 @@ from google.cloud import ndb
 
 from models import audit
 from models.audit import Actor
-from models.credentials import HashedCredential, _public
+from models.credentials import HashedCredential, without_secrets
 from models.errors import InvalidInput
 from models.fields import NAME_MAX, SLUG, clean_text, slug_for
 from models.status import Status
@@ -89,7 +89,7 @@ class Integration(HashedCredential):
             name=clean_text(name, "name", NAME_MAX), kind=kind, created_by=created_by,
             signing_secret=secret_text or None, **fields,
         )
-        return audit.insert(integration, cls.LABEL, view=_public), secret
+        return audit.insert(integration, cls.LABEL, view=without_secrets), secret
 
     @staticmethod
     def rule_fields(service_label, services, severities, default_status):
@@ -114,7 +114,7 @@ class Integration(HashedCredential):
             integration.populate(**fields)
             return "update"
 
-        return audit.change(self.key, self.LABEL, apply, view=_public)
+        return audit.change(self.key, self.LABEL, apply, view=without_secrets)
 
     @classmethod
     def newest(cls):

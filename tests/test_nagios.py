@@ -7,7 +7,6 @@ recovery brings it back Up. `make nagios-test` runs this with the Alertmanager t
 
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
 import sys

@@ -137,7 +137,7 @@ def gunicorn(namespace, port):
     env = {**os.environ, "NDB_NAMESPACE": namespace, "SECRET_KEY": "test-secret", "OUTBOX_DISPATCH": "sweep"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "main:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
 
     def up():
@@ -164,9 +164,10 @@ def test_stopping_the_app_between_the_write_and_the_delivery_loses_nothing(emula
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 201
     finally:
-        os.kill(first.pid, signal.SIGKILL)  # no shutdown, no goodbye
+        os.killpg(first.pid, signal.SIGKILL)  # master and worker: no shutdown, no goodbye
         first.wait(timeout=10)
     assert server.requests == []
+    port = free_port()
     second = gunicorn(app.config["NDB_NAMESPACE"], port)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_tasks/outbox/sweep", timeout=30) as response:
