@@ -50,11 +50,12 @@ def summary(payload):
 
 def body_for(notification, subscriber):
     """The bytes sent to a subscriber: the notification's JSON, or a Slack incoming-webhook body."""
+    payload = notification.complete_payload()
     if subscriber.format == "slack":
-        text = _slack_escape(summary(notification.payload))
+        text = _slack_escape(summary(payload))
         body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     else:
-        body = {"kind": notification.kind, **notification.payload}
+        body = {"kind": notification.kind, **payload}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -103,9 +103,10 @@ class Event(ndb.Model):
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
         if status_id is not None and str(status_id).strip():
-            status_key = Status.get_or_404(str(status_id).strip()).key
+            named = Status.get_or_404(str(status_id).strip())
+            status_key = named.key
         else:
-            status_key = None
+            named = status_key = None
         posted = []
 
         def apply(current):
@@ -123,7 +124,7 @@ class Event(ndb.Model):
             event.put()
             AuditEntry.record("create", event.key, after=snapshot(event))
             start = current.current_status.id() if current.current_status else None
-            outbox.enqueue("status", cls.change_payload(current, event, start))
+            outbox.enqueue("status", cls.change_payload(current, event, start, named))
             current.days = history.with_event(
                 current.days, timestamp.date(), start, None if informational else key.id(), informational
             )
@@ -140,9 +141,10 @@ class Event(ndb.Model):
         return posted[-1]
 
     @staticmethod
-    def change_payload(service, event, previous_status_id):
-        """What subscribers are told of a new event (read inside its transaction)."""
-        status = event.status.get()
+    def change_payload(service, event, previous_status_id, status=None):
+        """What subscribers are told of a new event. No read in the transaction: a status not
+        already at hand is named when the notification is sent (models/outbox.py)."""
+        status = status if status is not None and status.key == event.status else None
         return {
             "type": "status",
             "service": {"id": service.slug, "name": service.name},

@@ -21,6 +21,7 @@ import weakref
 from google.cloud import ndb
 
 from models.errors import NotFound
+from models.status import Status
 from models.subscribers import Subscriber
 from models.times import utcnow
 
@@ -65,6 +66,16 @@ class Notification(ndb.Model):
         if entity is None:
             raise NotFound(f"No notification '{notification_id}'.")
         return entity
+
+    def complete_payload(self):
+        """The payload with the status of a status change named, when its transaction left that out."""
+        payload = self.payload
+        status = payload.get("status") if payload.get("type") == "status" else None
+        if isinstance(status, dict) and status.get("name") is None and status.get("id"):
+            found = Status.get_by_id(status["id"])
+            if found is not None:
+                payload = {**payload, "status": {**status, "name": found.name, "level": found.level}}
+        return payload
 
     @classmethod
     def waiting(cls, limit=SWEEP_BATCH):
