@@ -4,7 +4,7 @@ A probe is a child of its service (one per service), so a result that crosses a
 threshold changes the probe and posts the event in one transaction. Hysteresis:
 `threshold` failures in a row post Down, then `recovery` successes in a row post Up;
 a single blip either way changes nothing. A probe never seen failing posts nothing.
-Every result is kept (ProbeResult, under the service) for the uptime figures.
+Every result is kept (ProbeResult) for the uptime figures.
 """
 
 import datetime
@@ -128,7 +128,7 @@ class Probe(ndb.Model):
                 return None
             now = utcnow()
             result = {"at": now.isoformat(), "ok": ok, "status": status, "error": error, "ms": milliseconds}
-            ProbeResult(parent=key.parent(), at=now, ok=ok, status=status, error=error, milliseconds=milliseconds).put()
+            ProbeResult.keep(key.parent(), now, ok, status, error, milliseconds)
             probe.failures, probe.successes = (0, probe.successes + 1) if ok else (probe.failures + 1, 0)
             probe.last_checked, probe.last_result = now, result
             probe.next_check = now + datetime.timedelta(seconds=probe.interval)
@@ -148,8 +148,10 @@ class Probe(ndb.Model):
 
 
 class ProbeResult(ndb.Model):
-    """One check's outcome, under its service: kept for uptime figures."""
+    """One check's outcome, kept for uptime figures. Not a child of its service: a service's own
+    transactions (deleting it with its events) must not grow with every minute it was probed."""
 
+    service = ndb.KeyProperty(kind=Service, required=True)
     at = ndb.DateTimeProperty(required=True)
     ok = ndb.BooleanProperty(required=True)
     status = ndb.IntegerProperty()
@@ -157,6 +159,12 @@ class ProbeResult(ndb.Model):
     milliseconds = ndb.IntegerProperty()
 
     @classmethod
+    def keep(cls, service_key, at, ok, status, error, milliseconds):
+        """Store one result (inside the probe's transaction: named, so no id is allocated there)."""
+        key = ndb.Key(cls, f"{service_key.id()}@{at.isoformat()}")
+        cls(key=key, service=service_key, at=at, ok=ok, status=status, error=error, milliseconds=milliseconds).put()
+
+    @classmethod
     def newest(cls, service_id, limit=50):
         """The service's newest results, newest first."""
-        return cls.query(ancestor=ndb.Key(Service, service_id)).order(-cls.at).fetch(limit)
+        return cls.query(cls.service == ndb.Key(Service, service_id)).order(-cls.at).fetch(limit)
