@@ -86,4 +86,18 @@ def from_environment(env=os.environ, secret_source=None):
         "WTF_CSRF_TIME_LIMIT": None,
         # Tests hand in a google.auth.transport.Request that never reaches Google.
         "GOOGLE_TRANSPORT": None,
+        # --- notifications out and probes (handlers/notify.py, handlers/probing.py) ---
+        # Cloud Tasks queue that pushes each notification at once on App Engine
+        # (projects/PROJECT/locations/REGION/queues/NAME); without it the cron sweep sends them.
+        "OUTBOX_QUEUE": env.get("OUTBOX_QUEUE", ""),
+        # "cloud-tasks", "thread" (local runs), "sweep" (cron only); empty chooses by where it runs.
+        "OUTBOX_DISPATCH": env.get("OUTBOX_DISPATCH", ""),
+        # A failed delivery is tried again after this, then twice as long each time (at most an hour).
+        "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS", "30")),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
+        "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS", "10")),
+        # Webhooks and probes may reach loopback and private addresses only when this is on:
+        # local runs and tests. On App Engine it is off unless set (a guard against SSRF).
+        "ALLOW_PRIVATE_TARGETS": (env.get("ALLOW_PRIVATE_TARGETS", "").strip().lower() in ("1", "true", "yes", "on"))
+        or (not on_app_engine and env.get("ALLOW_PRIVATE_TARGETS", "") == ""),
     }

@@ -7,7 +7,7 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, security, site, tasks, warmup
+from handlers import admin, api, auth, cli, errors, hooks, notify, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 
@@ -47,6 +47,9 @@ def create_app(test_config=None, secret_source=None):
     # A new board is installed by App Engine's warmup request, its first write or any
     # `flask --app main` command (models/install.py), never by a reader's GET.
     warmup.register(app)
+    hooks.register(app)
+    # Sends what the outbox records, once each write commits (handlers/notify.py).
+    app.extensions["stashboard.dispatcher"] = notify.Dispatcher(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

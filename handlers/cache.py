@@ -55,15 +55,18 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=8
 # Files change only with a deploy: an edge may serve a stale copy a while longer.
 FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
 PRIVATE = "private, no-store"
-PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/")
+PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/", "/hooks/")
 # Files: App Engine serves them from its static handlers; Flask sends them with their own max-age.
 FILE_PREFIXES = ("/static/", "/images/")
 # The only query arguments any public answer depends on; the rest are not part of the key.
 MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start", "end"})
 CACHEABLE_STATUSES = ("200", "404")
+# Audited kinds no public answer shows: credentials, integrations, subscribers, probes.
+QUIET_KINDS = ("Admin", "ApiToken", "Integration", "Subscriber", "Probe")
 ALL = "*"
 SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
 INCIDENT_PATH = re.compile(r"^/(?:api/v1/)?incidents/([^/]+)")
+BADGE_PATH = re.compile(r"^/badges/(.+)\.svg$")
 META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
                  "/documentation", "/robots.txt", "/favicon.ico")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
@@ -83,6 +86,9 @@ def tags_for_path(path):
     match = INCIDENT_PATH.match(path)
     if match:
         return f"incident:{match.group(1)}"
+    badge = BADGE_PATH.match(path)
+    if badge and badge.group(1) != "board":
+        return f"service:{badge.group(1)}"
     if path.startswith(META_PREFIXES):
         return "meta"
     return "board"
@@ -98,7 +104,7 @@ def tags_for_change(entry):
         return ("board", f"incident:{entry.entity_id}")
     if entry.kind == "Maintenance":
         return ("board",)
-    if entry.kind in ("Admin", "ApiToken"):
+    if entry.kind in QUIET_KINDS:
         return ()
     return (ALL,)
 

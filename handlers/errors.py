@@ -9,7 +9,7 @@ from handlers.context import DATASTORE_ERRORS
 from handlers.responses import json_response
 from models import StashboardError
 
-API_ROOTS = ("/api/", "/admin/api/")
+API_ROOTS = ("/api/", "/admin/api/", "/hooks/")
 RETRY_AFTER_SECONDS = 10
 # Tells the page cache (handlers/cache.py) that this 503 is an outage: it may answer the
 # last good render instead. It never leaves the app.

@@ -1,22 +1,46 @@
-"""Work App Engine's cron starts (cron.yaml): requests only App Engine itself can make.
+"""Work App Engine's cron (cron.yaml) and Cloud Tasks start: requests only App Engine itself can make.
 
 App Engine strips `X-Appengine-Cron` and `X-AppEngine-QueueName` from requests coming
-from outside, so those headers prove the caller (cron, or a Cloud Tasks queue); locally (the emulator, tests) the endpoints are open for trying out.
+from outside, so those headers prove the caller; locally (the emulator, tests) the
+endpoints are open for trying out.
 """
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from handlers import notify, probing
 from handlers.legacy import migrate
 from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
+
 @bp.before_request
 def only_app_engine_cron():
-    """Refuse anyone but App Engine's cron on App Engine."""
-    from_app_engine = request.headers.get("X-Appengine-Cron") == "true" or request.headers.get("X-AppEngine-QueueName")
-    if current_app.config["GAE_ENV"] == "standard" and not from_app_engine:
-        abort(403, "Only App Engine's cron may start this.")
+    """Refuse anyone but App Engine's cron (or, for a task, its Cloud Tasks queue) on App Engine."""
+    if current_app.config["GAE_ENV"] != "standard" or request.headers.get("X-Appengine-Cron") == "true":
+        return
+    if request.method == "POST" and request.headers.get("X-AppEngine-QueueName"):
+        return
+    abort(403, "Only App Engine's cron may start this.")
+
+
+@bp.get("/outbox/sweep")
+def sweep_outbox():
+    """Send every due delivery (new ones, and retries after their backoff): the outbox's safety net."""
+    return jsonify(notify.sweep(current_app))
+
+
+@bp.post("/outbox/<notification_id>")
+def deliver_notification(notification_id):
+    """Send one notification's deliveries now (pushed by Cloud Tasks right after its write commits)."""
+    return jsonify(notify.deliver(current_app, notification_id))
+
+
+@bp.get("/probes")
+def run_probes():
+    """Run every probe that is due and post Down or Up where a probe crossed its threshold."""
+    with acting_as(SYSTEM_ACTOR):
+        return jsonify(probing.run_due(current_app))
 
 
 @bp.get("/rebuild-history")

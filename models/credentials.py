@@ -1,4 +1,5 @@
-"""Admins (an allowlist of Google accounts) and the API tokens they hand to monitoring."""
+"""Admins (an allowlist of Google accounts), the API tokens they hand to monitoring, and what
+every machine credential shares (hashed, shown once, revocable, last use noted)."""
 
 import datetime
 import hashlib
@@ -84,33 +85,31 @@ def _digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _secret_id(secret):
-    """The public id inside a secret shaped `sbt_<id>_<random>`, or None for any other shape."""
-    parts = secret.split("_", 2)
-    if len(parts) == 3 and parts[0] == TOKEN_PREFIX and parts[1].isalnum():
-        return parts[1]
-    return None
-
-
 def _oauth_id(access_token):
     return OAUTH_ID_PREFIX + hashlib.sha256(access_token.encode()).hexdigest()[:11]
 
 
-class ApiToken(ndb.Model):
-    """A credential for the admin API: a bearer token, or an OAuth 1.0a access token and secret.
+def _secret_id(secret, prefix):
+    """The public id inside a secret shaped `<prefix>_<id>_<random>`, or None for any other shape."""
+    parts = secret.split("_", 2)
+    if len(parts) == 3 and parts[0] == prefix and parts[1].isalnum():
+        return parts[1]
+    return None
 
-    The key id is a short public id. A bearer secret is handed out as `sbt_<id>_<random>`,
-    so a presented token is found by key, never by a query; only its hash is stored. An
-    OAuth token's id is a digest of its access token (found by key too); its secret is
-    needed to check signatures, so it is stored sealed (models/oauth1.py), never in clear.
-    Both kinds are listed, revoked, noted as used and audited alike.
+
+class HashedCredential(ndb.Model):
+    """What every credential handed to a machine shares: only a hash of its secret is stored.
+
+    The key id is a short public id; the secret handed out is `<PREFIX>_<id>_<random>`,
+    so a presented secret is found by key, never by a query. Shown once, revocable, and
+    it notes when it was last used. Subclasses name their PREFIX and LABEL.
     """
 
-    email = ndb.StringProperty(required=True)
+    PREFIX = ""
+    LABEL = "credential"
+
     name = ndb.StringProperty(required=True)
-    secret_hash = ndb.TextProperty()  # bearer tokens
-    oauth_token = ndb.TextProperty()  # OAuth 1.0a: the access token (public) ...
-    oauth_secret_sealed = ndb.TextProperty()  # ... and its secret, sealed
+    secret_hash = ndb.TextProperty()  # absent only for OAuth 1.0a tokens (ApiToken)
     created = ndb.DateTimeProperty(required=True)
     last_used = ndb.DateTimeProperty()
     revoked = ndb.DateTimeProperty()
@@ -120,6 +119,73 @@ class ApiToken(ndb.Model):
         """The public id shown in lists and accepted by revoke."""
         return self.key.id()
 
+    @classmethod
+    def _new(cls, **fields):
+        """A new credential and its secret (not stored yet): the secret is shown once."""
+        token_id = secrets.token_hex(6)
+        secret = f"{cls.PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+        return cls(id=token_id, secret_hash=_digest(secret), created=utcnow(), **fields), secret
+
+    @classmethod
+    def authenticate(cls, secret):
+        """The live credential whose secret this is, or None; notes when it was last used."""
+        token_id = _secret_id(secret or "", cls.PREFIX)
+        if token_id is None:
+            return None
+        token = cls.get_by_id(token_id)
+        if token is None or token.revoked is not None or not token.secret_hash:
+            return None
+        if not hmac.compare_digest(token.secret_hash, _digest(secret)):
+            return None
+        return token.used()
+
+    def used(self):
+        """Note that the credential was used just now (at most once a minute: each note is a write)."""
+        now = utcnow()
+        if self.last_used is None or now - self.last_used >= LAST_USED_RESOLUTION:
+            self.last_used = now
+            self.put()
+        return self
+
+    @classmethod
+    def find(cls, token_or_id):
+        """A credential by its public id or by its secret, or NotFound."""
+        value = (token_or_id or "").strip()
+        token_id = _secret_id(value, cls.PREFIX) or value
+        token = cls.get_by_id(token_id) if token_id.isalnum() else None
+        if token is None:
+            raise NotFound(f"No {cls.LABEL} '{token_id}'.")
+        return token
+
+    def revoke(self):
+        """Stop the credential working from its next use on."""
+
+        def apply(token):
+            if token.revoked is None:
+                token.revoked = utcnow()
+                return "update"
+            return None
+
+        return audit.change(self.key, self.LABEL, apply, view=without_secrets)
+
+
+class ApiToken(HashedCredential):
+    """A credential for the admin API, acting for the admin it was issued to: a bearer
+    token, or an OAuth 1.0a access token and secret.
+
+    An OAuth token's id is a digest of its access token (found by key too); its secret is
+    needed to check signatures, so it is stored sealed (models/oauth1.py), never in clear.
+    Both kinds are listed, revoked, noted as used and audited alike.
+    """
+
+    PREFIX = TOKEN_PREFIX
+    LABEL = "API token"
+    SECRETS = ("oauth_secret_sealed",)
+
+    email = ndb.StringProperty(required=True)
+    oauth_token = ndb.TextProperty()  # OAuth 1.0a: the access token (public) ...
+    oauth_secret_sealed = ndb.TextProperty()  # ... and its secret, sealed
+
     @property
     def scheme(self):
         """How a client presents it: "OAuth 1.0a" or "Bearer"."""
@@ -128,12 +194,8 @@ class ApiToken(ndb.Model):
     @classmethod
     def issue(cls, email, name):
         """Create a token for `email`; returns (token, secret). The secret is shown once."""
-        email = normalize_email(email)
-        name = clean_text(name, "name", NAME_MAX)
-        token_id = secrets.token_hex(6)
-        secret = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-        token = cls(id=token_id, email=email, name=name, secret_hash=_digest(secret), created=utcnow())
-        return audit.insert(token, "API token", view=_public), secret
+        token, secret = cls._new(email=normalize_email(email), name=clean_text(name, "name", NAME_MAX))
+        return audit.insert(token, cls.LABEL, view=without_secrets), secret
 
     @classmethod
     def issue_to_admin(cls, email, name, added_by):
@@ -165,7 +227,7 @@ class ApiToken(ndb.Model):
     def _insert_oauth(cls, email, name, access_token, secret, box):
         token = cls(id=_oauth_id(access_token), email=email, name=name, oauth_token=access_token,
                     oauth_secret_sealed=box.seal(secret), created=utcnow())
-        return audit.insert(token, "API token", view=_public)
+        return audit.insert(token, cls.LABEL, view=without_secrets)
 
     @classmethod
     def adopted(cls, access_token):
@@ -185,57 +247,15 @@ class ApiToken(ndb.Model):
         return box.open(self.oauth_secret_sealed) if self.oauth_secret_sealed else None
 
     @classmethod
-    def authenticate(cls, secret):
-        """The live bearer token whose secret this is, or None; notes when it was last used."""
-        token_id = _secret_id(secret or "")
-        if token_id is None:
-            return None
-        token = cls.get_by_id(token_id)
-        if token is None or token.revoked is not None or not token.secret_hash:
-            return None
-        if not hmac.compare_digest(token.secret_hash, _digest(secret)):
-            return None
-        return token.used()
-
-    def used(self):
-        """Note that the token was used just now (at most once a minute: each note is a write)."""
-        now = utcnow()
-        if self.last_used is None or now - self.last_used >= LAST_USED_RESOLUTION:
-            self.last_used = now
-            self.put()
-        return self
-
-    @classmethod
     def newest(cls, email=None):
         """Tokens newest first, optionally one owner's."""
         tokens = cls.query(cls.email == email).fetch() if email else cls.query().fetch()
         return sorted(tokens, key=lambda t: t.created, reverse=True)
 
-    @classmethod
-    def find(cls, token_or_id):
-        """A token by its public id or by its secret, or NotFound."""
-        value = (token_or_id or "").strip()
-        token_id = _secret_id(value) or value
-        token = cls.get_by_id(token_id) if token_id.isalnum() else None
-        if token is None:
-            raise NotFound(f"No API token '{token_id}'.")
-        return token
 
-    def revoke(self):
-        """Stop the token working from its next use on."""
-
-        def apply(token):
-            if token.revoked is None:
-                token.revoked = utcnow()
-                return "update"
-            return None
-
-        return audit.change(self.key, "API token", apply, view=_public)
-
-
-def _public(token):
-    """A token's audit snapshot, without the secret's hash."""
+def without_secrets(token):
+    """A credential's audit snapshot, without the secret's hash (nor any other secret it keeps)."""
     values = snapshot(token)
-    values.pop("secret_hash", None)
-    values.pop("oauth_secret_sealed", None)
+    for name in ("secret_hash", *getattr(token, "SECRETS", ())):
+        values.pop(name, None)
     return values

@@ -6,7 +6,7 @@ import re
 
 from google.cloud import ndb
 
-from models import audit, history
+from models import audit, history, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardShard, row_of
 from models.errors import InvalidInput, NotFound
@@ -129,13 +129,14 @@ class Event(ndb.Model):
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
         if status_id is not None and str(status_id).strip():
-            status_key = Status.get_or_404(str(status_id).strip()).key
+            named = Status.get_or_404(str(status_id).strip())
+            status_key = named.key
         else:
-            status_key = None
+            named = status_key = None
         posted = []
 
         def apply(current):
-            posted.append(cls._append(current, message, status_key, informational, at))
+            posted.append(cls._append(current, message, status_key, informational, at, named))
             BoardShard.write([current])
             return "update"
 
@@ -143,9 +144,10 @@ class Event(ndb.Model):
         return posted[-1]
 
     @classmethod
-    def _append(cls, current, message, status_key, informational, at=None):
-        """Store a new newest event of the service `current` (inside its transaction) and
-        update what the service keeps of it; the caller writes the board row."""
+    def _append(cls, current, message, status_key, informational, at=None, named=None):
+        """Store a new newest event of the service `current` (inside its transaction), tell
+        subscribers through the outbox, and update what the service keeps of it; the caller
+        writes the board row. `named` is the event's Status when the caller has it at hand."""
         key = status_key or current.status_key(Status.default_key())
         if key is None:
             raise InvalidInput("No 'status' given and the board has no default status.")
@@ -160,6 +162,7 @@ class Event(ndb.Model):
         event.put()
         AuditEntry.record("create", event.key, after=snapshot(event))
         start = current.current_status.id() if current.current_status else None
+        outbox.enqueue("status", cls.change_payload(current, event, start, named))
         current.days = history.with_event(
             current.days, timestamp.date(), start, None if informational else key.id(), informational, at=timestamp
         )
@@ -179,25 +182,42 @@ class Event(ndb.Model):
         the old status id being None for the default status.
         """
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
-        status_keys = {status_id: Status.get_or_404(status_id).key for _, status_id in changes}
+        statuses = {status_id: Status.get_or_404(status_id) for _, status_id in changes}
 
-        def apply(done, status_key, current):
+        def apply(done, status, current):
             if only_if is not None and not only_if(current):
                 return None
             old = current.current_status.id() if current.current_status else None
-            done.append((current, old, cls._append(current, message, status_key, False)))
+            done.append((current, old, cls._append(current, message, status.key, False, named=status)))
             return "update"
 
         @ndb.transactional(retries=audit.TRANSACTION_RETRIES)
         def txn():
             done = []
             for service_key, status_id in changes:
-                audit.change(service_key, "service", functools.partial(apply, done, status_keys[status_id]))
+                audit.change(service_key, "service", functools.partial(apply, done, statuses[status_id]))
             if done:
                 BoardShard.write([service for service, _, _ in done])
             return done
 
         return txn()
+
+    @staticmethod
+    def change_payload(service, event, previous_status_id, status=None):
+        """What subscribers are told of a new event. No read in the transaction: a status not
+        already at hand is named when the notification is sent (models/outbox.py)."""
+        status = status if status is not None and status.key == event.status else None
+        return {
+            "type": "status",
+            "service": {"id": service.slug, "name": service.name},
+            "status": {"id": event.status_id, "name": status.name if status else event.status_id,
+                       "level": status.level if status else None},
+            "previous_status": previous_status_id,
+            "message": event.message,
+            "informational": bool(event.informational),
+            "event": event.sid,
+            "timestamp": event.timestamp.isoformat() + "Z",
+        }
 
     def delete(self):
         """Remove the event; the service's newest event, status and rollups follow, in one transaction."""

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.fake_google",
     "tests.fixtures.sign_in",
     "tests.fixtures.legacy",
+    "tests.fixtures.served",
 ]

@@ -75,7 +75,7 @@ def public_paths(client):
         "/api/v1/services/service-000/events/current", f"/api/v1/services/service-000/events/{sid}",
         "/api/v1/statuses", "/api/v1/statuses/up", "/api/v1/service-lists", "/api/v1/service-lists/list-0",
         "/api/v1/levels", "/api/v1/status-images", "/api/v1/services?callback=board.show",
-        "/services/no-such-service",
+        "/services/no-such-service", "/badges/service-000.svg", "/badges/board.svg", "/badges/no-such-service.svg",
     ]
 
 

@@ -5,15 +5,17 @@ still validate every write and their errors are shown on the same form.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, NumberRange
 
 from handlers.auth.forms import REQUIRED
 from models import LEVELS
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 from models.incident import IMPACTS, POSTMORTEM_MAX, TITLE_MAX
 from models.incident import STATES as INCIDENT_STATES
+from models.integrations import KINDS
+from models.subscribers import FORMATS
 
 
 def at_most(limit):
@@ -170,3 +172,40 @@ class MaintenanceForm(FlaskForm):
     message = TextAreaField(
         "Message", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
+
+
+class IntegrationForm(FlaskForm):
+    """Create an integration, or change its mapping rule; `default_status` choices are filled in by the view."""
+
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    kind = SelectField("Sends", choices=choices(KINDS.items()))
+    service_label = StringField("Label or field naming the service", default="service",
+                                validators=[Length(max=100)])
+    services = TextAreaField("Names to services, one 'name = service-id' a line (else the name's slug)",
+                             validators=[Length(max=20000)], filters=[lf_line_breaks])
+    severities = TextAreaField("Severities to statuses, one 'severity = status-id' a line "
+                               "(defaults: critical = down, warning = warning, …)",
+                               validators=[Length(max=20000)], filters=[lf_line_breaks])
+    default_status = SelectField("Status for any other severity", choices=[])
+    signing_secret = StringField("PagerDuty: the webhook subscription's signing secret", validators=[Length(max=500)])
+
+
+class SubscriberForm(FlaskForm):
+    """Add or edit a subscriber: a webhook URL told of every change."""
+
+    name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
+    url = StringField("Webhook URL", validators=[REQUIRED, Length(max=2000)])
+    format = SelectField("Format", choices=choices(FORMATS.items()))
+    active = BooleanField("Send notifications", default=True)
+
+
+class ProbeForm(FlaskForm):
+    """A service's HTTP probe."""
+
+    url = StringField("URL to check", validators=[REQUIRED, Length(max=2000)])
+    expected_status = IntegerField("Expected HTTP status", default=200, validators=[NumberRange(100, 599)])
+    timeout = IntegerField("Timeout (seconds)", default=5, validators=[NumberRange(1, 30)])
+    interval = IntegerField("Check every (seconds; cron runs each minute)", default=60,
+                            validators=[NumberRange(1, 86400)])
+    threshold = IntegerField("Failures in a row that post Down", default=3, validators=[NumberRange(1, 20)])
+    recovery = IntegerField("Successes in a row that post Up again", default=2, validators=[NumberRange(1, 20)])

@@ -1,0 +1,140 @@
+"""Notifications out: how the outbox's deliveries are sent, signed, and set going after a commit.
+
+A delivery is a POST of JSON to the subscriber's URL, signed with the subscriber's
+secret: `X-Stashboard-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+A Slack subscriber gets an incoming-webhook body (`text` and `blocks`) instead.
+
+Once a change that enqueued a notification commits, the app's Dispatcher sets its
+sending going, without the write waiting for it:
+* on App Engine with OUTBOX_QUEUE set, a Cloud Tasks task pushed to /_tasks/outbox/<id>;
+* in a local run, a background thread;
+* in tests (and as the safety net everywhere), the cron sweep /_tasks/outbox/sweep,
+  which also retries failed deliveries with exponential backoff.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+
+from handlers import outbound
+from handlers.context import ndb_context
+from models import outbox
+
+log = logging.getLogger(__name__)
+
+
+def sign(secret, body, timestamp=None):
+    """The X-Stashboard-Signature value of `body` (bytes)."""
+    timestamp = int(timestamp if timestamp is not None else time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _slack_escape(text):
+    """Slack's three control characters, escaped as its message format asks."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def summary(payload):
+    """One line saying what happened, for people (Slack) rather than programs."""
+    if payload.get("type") == "status":
+        line = f"{payload['service']['name']} is {payload['status']['name']}"
+        if payload.get("informational"):
+            line = f"Note on {payload['service']['name']}"
+        return f"{line}: {payload.get('message', '')}"
+    return str(payload.get("summary") or payload.get("title") or f"{payload.get('type', 'update')} update")
+
+
+def body_for(notification, subscriber):
+    """The bytes sent to a subscriber: the notification's JSON, or a Slack incoming-webhook body."""
+    payload = notification.complete_payload()
+    if subscriber.format == "slack":
+        text = _slack_escape(summary(payload))
+        body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    else:
+        body = {"kind": notification.kind, **payload}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sender(app):
+    """The `send` the outbox calls for one delivery, with this app's settings."""
+    timeout = app.config["OUTBOX_TIMEOUT_SECONDS"]
+    allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
+
+    def send(notification, subscriber, delivery):
+        body = body_for(notification, subscriber)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Stashboard-Signature": sign(subscriber.secret, body),
+            "X-Stashboard-Notification": notification.notification_id,
+            "X-Stashboard-Delivery": delivery.key.id(),
+            "X-Stashboard-Attempt": str(delivery.attempts),
+        }
+        result = outbound.request("POST", subscriber.url, body, headers, timeout, allow_private)
+        return result.ok, result.status, result.error, result.milliseconds
+
+    return send
+
+
+def sweep(app):
+    """Fan out and attempt whatever is due (the cron job); answers counts."""
+    return outbox.sweep(sender(app), app.config["OUTBOX_BACKOFF_SECONDS"], app.config["OUTBOX_MAX_ATTEMPTS"])
+
+
+def deliver(app, notification_id):
+    """Send one notification now (a pushed task); what is not delivered waits for the sweep."""
+    notification = outbox.Notification.get_or_404(notification_id)
+    states = outbox.deliver(notification.key, sender(app), app.config["OUTBOX_BACKOFF_SECONDS"],
+                            app.config["OUTBOX_MAX_ATTEMPTS"])
+    return {"deliveries": len(states), "delivered": states.count("delivered")}
+
+
+class Dispatcher:
+    """Sets a committed notification's sending going, the way this app is configured to."""
+
+    def __init__(self, app):
+        self.app = app
+        self.namespace = app.config["NDB_NAMESPACE"] or ""
+        self.tasks_client = None
+        outbox.listen(self)
+
+    def mode(self):
+        """"cloud-tasks", "thread" or "sweep" (OUTBOX_DISPATCH, else chosen from where the app runs)."""
+        config = self.app.config
+        if config["OUTBOX_DISPATCH"]:
+            return config["OUTBOX_DISPATCH"]
+        if config["OUTBOX_QUEUE"]:
+            return "cloud-tasks"
+        return "sweep" if config["GAE_ENV"] == "standard" or config.get("TESTING") else "thread"
+
+    def enqueued(self, key):
+        """Called once the transaction that enqueued `key` has committed (never raises)."""
+        if (key.namespace() or "") != self.namespace:
+            return
+        try:
+            mode = self.mode()
+            if mode == "cloud-tasks":
+                self._push_task(key.id())
+            elif mode == "thread":
+                threading.Thread(target=self._deliver_in_background, args=(key.id(),), daemon=True).start()
+        except Exception:  # the sweep will send it; the write must not fail for this
+            log.exception("Could not set notification %s going; the sweep will send it", key.id())
+
+    def _push_task(self, notification_id):
+        from google.cloud import tasks_v2
+
+        if self.tasks_client is None:
+            self.tasks_client = tasks_v2.CloudTasksClient()
+        task = {"app_engine_http_request": {"http_method": tasks_v2.HttpMethod.POST,
+                                            "relative_uri": f"/_tasks/outbox/{notification_id}"}}
+        self.tasks_client.create_task(parent=self.app.config["OUTBOX_QUEUE"], task=task)
+
+    def _deliver_in_background(self, notification_id):
+        try:
+            with self.app.app_context(), ndb_context(self.app):
+                deliver(self.app, notification_id)
+        except Exception:
+            log.exception("Delivering notification %s failed; the sweep will try again", notification_id)

@@ -1,0 +1,241 @@
+"""The transactional outbox: what subscribers are to be told, written with the change itself.
+
+A model that changes the board calls `enqueue(kind, payload)` inside its own
+transaction (Event.post does, for every status change; incidents and maintenance do
+the same): the notification commits or rolls back with the change, so nothing is told
+that did not happen and nothing that happened is lost. Sending comes after, by a
+worker (Cloud Tasks on App Engine, the cron sweep as the safety net):
+
+* `fan_out` makes one Delivery per subscriber of a notification, keyed by both, so
+  doing it twice makes nothing twice;
+* `attempt` claims a due delivery with a lease (so a task and the sweep never send it
+  at once), sends it outside any transaction, then records the outcome: delivered, or
+  tried again after an exponential backoff, or failed after MAX_ATTEMPTS.
+"""
+
+import datetime
+import functools
+import secrets
+import weakref
+
+from google.cloud import ndb
+
+from models.errors import NotFound
+from models.status import Status
+from models.subscribers import Subscriber
+from models.times import utcnow
+
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = datetime.timedelta(hours=1)
+LEASE = datetime.timedelta(seconds=60)
+LOG_KEPT = 10
+SWEEP_BATCH = 100
+_listeners = weakref.WeakSet()
+
+
+def listen(listener):
+    """Call `listener.enqueued(key)` once a transaction that enqueued a notification has committed.
+
+    Held weakly, like the page cache's observers: a dispatcher goes away with its app.
+    """
+    _listeners.add(listener)
+
+
+def _committed(key):
+    for listener in list(_listeners):
+        listener.enqueued(key)
+
+
+class Notification(ndb.Model):
+    """One change to tell every subscriber about; the key id sorts by creation time."""
+
+    kind = ndb.StringProperty(required=True)  # "status", "incident", "maintenance", …
+    payload = ndb.JsonProperty(required=True)
+    created = ndb.DateTimeProperty(required=True)
+    pending = ndb.BooleanProperty(default=True)  # its deliveries are not all made yet
+
+    @property
+    def notification_id(self):
+        """The id subscribers see in the body and the X-Stashboard-Notification header."""
+        return self.key.id()
+
+    @classmethod
+    def get_or_404(cls, notification_id):
+        """The notification with this id, or NotFound."""
+        entity = cls.get_by_id(notification_id) if isinstance(notification_id, str) and notification_id else None
+        if entity is None:
+            raise NotFound(f"No notification '{notification_id}'.")
+        return entity
+
+    def complete_payload(self):
+        """The payload with the status of a status change named, when its transaction left that out."""
+        payload = self.payload
+        status = payload.get("status") if payload.get("type") == "status" else None
+        if isinstance(status, dict) and status.get("name") is None and status.get("id"):
+            found = Status.get_by_id(status["id"])
+            if found is not None:
+                payload = {**payload, "status": {**status, "name": found.name, "level": found.level}}
+        return payload
+
+    @classmethod
+    def waiting(cls, limit=SWEEP_BATCH):
+        """Notifications whose deliveries are not all made yet, oldest first."""
+        return sorted(cls.query(cls.pending == True).fetch(limit), key=lambda n: n.created)  # noqa: E712
+
+
+def enqueue(kind, payload):
+    """Record a notification inside the caller's transaction; it is sent once that commits.
+
+    `payload` is a JSON-ready dict with a "type" and, for people (Slack), a one-line
+    "summary" (status changes build theirs from the service and status). Answers the notification. Outside a transaction it refuses: the point is that the
+    notification and the change are stored together or not at all.
+    """
+    if not ndb.in_transaction():
+        raise RuntimeError("outbox.enqueue must be called inside the change's transaction")
+    now = utcnow()
+    # A name, not an allocated id: an allocation would cost the transaction an RPC.
+    key = ndb.Key(Notification, f"{now:%Y%m%d%H%M%S%f}-{secrets.token_hex(4)}")
+    notification = Notification(key=key, kind=kind, payload={**payload, "id": key.id()}, created=now)
+    notification.put()
+    ndb.get_context().call_on_commit(functools.partial(_committed, key))
+    return notification
+
+
+class Delivery(ndb.Model):
+    """One notification to one subscriber: its state, attempts and what each attempt met."""
+
+    notification = ndb.KeyProperty(kind=Notification, required=True)
+    subscriber = ndb.KeyProperty(kind=Subscriber, required=True)
+    subscriber_name = ndb.TextProperty()
+    kind = ndb.TextProperty()
+    state = ndb.StringProperty(required=True, choices=("pending", "delivered", "failed"))
+    attempts = ndb.IntegerProperty(default=0, indexed=False)
+    created = ndb.DateTimeProperty(required=True)
+    next_attempt = ndb.DateTimeProperty(required=True)
+    leased_until = ndb.DateTimeProperty(indexed=False)
+    finished = ndb.DateTimeProperty(indexed=False)
+    last_error = ndb.TextProperty()
+    log = ndb.JsonProperty()  # the newest LOG_KEPT attempts: [{"at", "status", "error", "ms"}]
+
+    @classmethod
+    def due(cls, now=None, limit=SWEEP_BATCH):
+        """Pending deliveries whose next attempt is due, oldest due first."""
+        now = now or utcnow()
+        return cls.query(cls.state == "pending", cls.next_attempt <= now).order(cls.next_attempt).fetch(limit)
+
+    @classmethod
+    def newest(cls, limit=100):
+        """The newest deliveries, for the admin's view of attempts and failures."""
+        return cls.query().order(-cls.created).fetch(limit)
+
+    @classmethod
+    def of(cls, notification_key):
+        """The deliveries made of one notification."""
+        return cls.query(cls.notification == notification_key).fetch()
+
+
+def fan_out(notification):
+    """Make the notification's deliveries, one per subscriber who had subscribed by then; idempotent."""
+    subscribers = [s for s in Subscriber.listening() if s.created <= notification.created]
+    for subscriber in subscribers:
+        _make_delivery(notification, subscriber)
+
+    @ndb.transactional()
+    def done():
+        stored = notification.key.get()
+        if stored is not None and stored.pending:
+            stored.pending = False
+            stored.put()
+
+    done()
+
+
+@ndb.transactional()
+def _make_delivery(notification, subscriber):
+    """Store the delivery of `notification` to `subscriber` unless it exists already."""
+    key = ndb.Key(Delivery, f"{notification.key.id()}.{subscriber.slug}")
+    if key.get() is None:
+        Delivery(key=key, notification=notification.key, subscriber=subscriber.key, subscriber_name=subscriber.name,
+                 kind=notification.kind, state="pending", created=notification.created,
+                 next_attempt=notification.created).put()
+
+
+def backoff(attempts, base_seconds):
+    """How long to wait after the `attempts`-th failed attempt: base, 2×base, 4×base, … at most an hour."""
+    return min(datetime.timedelta(seconds=base_seconds * 2 ** (attempts - 1)), BACKOFF_CAP)
+
+
+def attempt(delivery_key, send, base_seconds, max_attempts=MAX_ATTEMPTS):
+    """Send one due delivery: claim it, `send(notification, subscriber, delivery)`, record the outcome.
+
+    `send` answers (ok, http status or None, error text or None, milliseconds). Answers
+    the delivery's state afterwards, or None when it was not due or someone else holds it.
+    """
+    claimed = _claim(delivery_key)
+    if claimed is None:
+        return None
+    delivery, notification, subscriber = claimed
+    if notification is None or subscriber is None:
+        outcome = (False, None, "The subscriber or the notification was removed.", 0)
+        return _record(delivery_key, outcome, base_seconds, final=True)
+    outcome = send(notification, subscriber, delivery)
+    return _record(delivery_key, outcome, base_seconds, final=delivery.attempts >= max_attempts)
+
+
+@ndb.transactional()
+def _claim(delivery_key):
+    """Take a due, unleased delivery for one attempt: (delivery, notification, subscriber), or None."""
+    now = utcnow()
+    delivery = delivery_key.get()
+    if delivery is None or delivery.state != "pending" or delivery.next_attempt > now:
+        return None
+    if delivery.leased_until is not None and delivery.leased_until > now:
+        return None
+    delivery.leased_until = now + LEASE
+    delivery.attempts += 1
+    delivery.put()
+    notification, subscriber = ndb.get_multi([delivery.notification, delivery.subscriber])
+    return delivery, notification, subscriber
+
+
+@ndb.transactional()
+def _record(delivery_key, outcome, base_seconds, final):
+    """Note an attempt's outcome: delivered, failed for good, or due again after its backoff."""
+    ok, status, error, milliseconds = outcome
+    now = utcnow()
+    delivery = delivery_key.get()
+    if delivery is None:
+        return None
+    entry = {"at": now.isoformat(), "status": status, "error": error, "ms": milliseconds}
+    delivery.log = [*(delivery.log or []), entry][-LOG_KEPT:]
+    delivery.leased_until = None
+    if ok:
+        delivery.state, delivery.finished, delivery.last_error = "delivered", now, None
+    else:
+        delivery.last_error = error or f"HTTP {status}"
+        if final:
+            delivery.state, delivery.finished = "failed", now
+        else:
+            delivery.next_attempt = now + backoff(delivery.attempts, base_seconds)
+    delivery.put()
+    return delivery.state
+
+
+def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS):
+    """Fan out one notification and attempt its due deliveries (what a pushed task does)."""
+    notification = notification_key.get()
+    if notification is None:
+        return []
+    if notification.pending:
+        fan_out(notification)
+    return [attempt(d.key, send, base_seconds, max_attempts) for d in Delivery.of(notification_key)]
+
+
+def sweep(send, base_seconds, max_attempts=MAX_ATTEMPTS):
+    """The safety net: fan out what was never fanned out, attempt every due delivery. Answers counts."""
+    waiting = Notification.waiting()
+    for notification in waiting:
+        fan_out(notification)
+    states = [attempt(d.key, send, base_seconds, max_attempts) for d in Delivery.due()]
+    return {"fanned_out": len(waiting), "attempted": sum(s is not None for s in states),
+            "delivered": states.count("delivered"), "failed": states.count("failed")}

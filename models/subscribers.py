@@ -1,0 +1,84 @@
+"""Subscribers: webhook URLs an admin adds, told of every change the outbox records.
+
+Each gets JSON signed with its own secret (an HMAC header), or a Slack-compatible
+incoming-webhook body. Where a URL may point (public addresses only, on App Engine) is
+checked each time it is sent to, not only here: DNS can change in between.
+"""
+
+import secrets
+import urllib.parse
+
+from google.cloud import ndb
+
+from models.base import SluggedModel
+from models.errors import InvalidInput
+from models.times import utcnow
+
+FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)"}
+URL_MAX = 2000
+
+
+def clean_url(value):
+    """An absolute http(s) URL with a host, at most URL_MAX characters, or InvalidInput."""
+    url = (value or "").strip()
+    if not url:
+        raise InvalidInput("'url' is required.")
+    if len(url) > URL_MAX or not url.isprintable() or " " in url:
+        raise InvalidInput(f"'url' must be a URL of at most {URL_MAX} characters, without spaces.")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError as error:
+        raise InvalidInput(f"'url' is not a valid URL: {error}.") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("'url' must be an http:// or https:// URL with a host name.")
+    return url
+
+
+class Subscriber(SluggedModel):
+    """A webhook URL told of every status change, incident update and maintenance announcement."""
+
+    LABEL = "subscriber"
+    NOT_AUDITED = ("secret",)
+
+    url = ndb.TextProperty(required=True)
+    format = ndb.StringProperty(required=True, choices=tuple(FORMATS))
+    secret = ndb.TextProperty(required=True)
+    active = ndb.BooleanProperty(default=True)
+    created = ndb.DateTimeProperty(required=True)
+
+    @classmethod
+    def create(cls, name, url, format="json"):
+        """Add a subscriber with a new signing secret; a taken slug is a Conflict."""
+        fields = cls.clean_names({"name": name})
+        if format not in FORMATS:
+            raise InvalidInput(f"'format' must be one of {', '.join(FORMATS)}.")
+        return cls.insert({**fields, "url": clean_url(url), "format": format,
+                           "secret": secrets.token_urlsafe(32), "created": utcnow()})
+
+    def update(self, name=None, url=None, format=None, active=None):
+        """Change the name, URL, format or whether it is told anything."""
+        fields = self.clean_names({"name": name} if name is not None else {})
+        if url is not None:
+            fields["url"] = clean_url(url)
+        if format is not None:
+            if format not in FORMATS:
+                raise InvalidInput(f"'format' must be one of {', '.join(FORMATS)}.")
+            fields["format"] = format
+        if active is not None:
+            fields["active"] = bool(active)
+        return self.modify(fields)
+
+    def delete(self):
+        """Remove the subscriber; deliveries still pending to it fail."""
+        return self.remove()
+
+    @classmethod
+    def ordered(cls):
+        """Every subscriber, by name."""
+        return sorted(cls.query().fetch(), key=lambda s: s.name.lower())
+
+    @classmethod
+    def listening(cls):
+        """The subscribers being told of changes."""
+        return cls.query(cls.active == True).fetch()  # noqa: E712
