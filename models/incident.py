@@ -11,7 +11,7 @@ import datetime
 
 from google.cloud import ndb
 
-from models import audit
+from models import audit, outbox
 from models.errors import InvalidInput, NotFound
 from models.event import Event
 from models.fields import MESSAGE_MAX, SLUG, SLUG_MAX, clean_text
@@ -217,6 +217,7 @@ class Incident(ndb.Model):
             incident.impact = impact or _impact_of(changes, "none")
             audit.insert(incident, cls.LABEL)
             Notices.keep_incident(incident)
+            incident.announce()
 
         txn()
         return incident
@@ -239,9 +240,22 @@ class Incident(ndb.Model):
             incident.resolved = (incident.resolved or now) if state == "resolved" else None
             incident.impact = impact or _impact_of(changes, incident.impact)
             Notices.keep_incident(incident)
+            incident.announce()
             return "update"
 
         return audit.change(self.key, self.LABEL, apply)
+
+    def announce(self):
+        """Tell subscribers of the newest update, in the caller's transaction (models/outbox.py)."""
+        update = self.updates[-1]
+        outbox.enqueue("incident", {
+            "type": "incident",
+            "summary": f"{self.title}: {update['state'].title()}. {update['message']}",
+            "incident": {"id": self.incident_id, "title": self.title, "state": self.state, "impact": self.impact,
+                         "services": list(self.services)},
+            "update": {"state": update["state"], "message": update["message"], "at": update["at"] + "Z",
+                       "changes": update.get("changes", [])},
+        })
 
     def edit(self, title=None, postmortem=None, impact=None):
         """Change the title, the postmortem (empty removes it) or the impact."""

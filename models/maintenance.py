@@ -12,7 +12,7 @@ import functools
 from dateutil import parser as dateparser
 from google.cloud import ndb
 
-from models import audit
+from models import audit, outbox
 from models.errors import Conflict, InvalidInput, NotFound
 from models.event import Event
 from models.fields import MESSAGE_MAX, clean_text
@@ -133,7 +133,7 @@ class Maintenance(ndb.Model):
         window = cls(key=ndb.Key(cls, cls.allocate_ids(1)[0].id()), title=title, message=message,
                      services=[s.slug for s in affected], names={s.slug: s.name for s in affected},
                      starts=starts, ends=ends, state="scheduled", held={}, created=now, updated=now)
-        audit.insert(window, cls.LABEL, then=Notices.keep_maintenance)
+        audit.insert(window, cls.LABEL, then=_announce)
         return window
 
     def cancel(self):
@@ -146,7 +146,7 @@ class Maintenance(ndb.Model):
                 window.ends = utcnow()
                 return _finish(window)
             window.state, window.updated = "cancelled", utcnow()
-            Notices.keep_maintenance(window)
+            _announce(window)
             return "update"
 
         return audit.change(self.key, self.LABEL, apply)
@@ -189,6 +189,22 @@ def _move(how, window):
     return None
 
 
+def _announce(window):
+    """Keep the window in the notices and tell subscribers where it stands (both in the
+    window's transaction): announced, started, completed or cancelled."""
+    Notices.keep_maintenance(window)
+    word = {"scheduled": "announced", "in_progress": "started"}.get(window.state, window.state)
+    outbox.enqueue("maintenance", {
+        "type": "maintenance",
+        "summary": f"Maintenance {word}: {window.title} ({window.starts:%-d %b %Y %H:%M} to "
+                   f"{window.ends:%-d %b %Y %H:%M} UTC). {window.message}",
+        "maintenance": {"id": window.maintenance_id, "title": window.title, "state": window.state,
+                        "message": window.message, "services": list(window.services),
+                        "scheduled_for": window.starts.isoformat() + "Z",
+                        "scheduled_until": window.ends.isoformat() + "Z"},
+    })
+
+
 def _start(window):
     """Move the window's services to the maintenance status, keeping what they had."""
     status = maintenance_status().slug
@@ -197,7 +213,7 @@ def _start(window):
                            only_if=lambda service: not service.current_status or service.current_status.id() != status)
     window.held = {service.slug: old for service, old, _ in done}
     window.state, window.updated = "in_progress", utcnow()
-    Notices.keep_maintenance(window)
+    _announce(window)
     return "update"
 
 
@@ -212,5 +228,5 @@ def _finish(window):
                     only_if=lambda service: service.current_status is not None
                     and service.current_status.id() == MAINTENANCE_STATUS)
     window.state, window.updated = "completed", utcnow()
-    Notices.keep_maintenance(window)
+    _announce(window)
     return "update"

@@ -232,3 +232,41 @@ def test_on_app_engine_a_committed_notification_is_pushed_to_cloud_tasks(emulato
     app.config["GAE_ENV"] = "standard"
     client.post(uri, status=403)  # from outside App Engine's queue
     assert client.post(uri, headers={"X-AppEngine-QueueName": "outbox"}).json == {"deliveries": 0, "delivered": 0}
+
+
+def test_subscribers_hear_of_incident_updates_and_maintenance_announcements(emulator):
+    import datetime
+
+    server = LocalServer([200])
+    try:
+        app = make_app()
+        token, _ = board(app, ("Ops hook", server.url, "json"))
+        client = webtest.TestApp(app)
+        auth = {"Authorization": f"Bearer {token}"}
+        opened = client.post("/admin/api/v1/incidents", {
+            "title": "Checkout <errors>", "services": "web-api", "message": "Looking into it.",
+            "statuses": "web-api=down"}, headers=auth, status=201).json
+        client.post(f"/admin/api/v1/incidents/{opened['id']}/updates", {"message": "Fixed.", "state": "resolved"},
+                    headers=auth, status=201)
+        soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+        client.post("/admin/api/v1/maintenances", {
+            "title": "Database upgrade", "message": "Writes pause.", "services": "web-api",
+            "starts": soon.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ends": (soon + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}, headers=auth, status=201)
+
+        def received():
+            client.get("/_tasks/outbox/sweep")
+            return len(server.requests) >= 4 and server.requests
+
+        assert wait_for(received, 15, step=0.1)
+        bodies = [json.loads(request["body"]) for request in server.requests]
+        kinds = sorted(body["kind"] for body in bodies)
+        assert kinds == ["incident", "incident", "maintenance", "status"]
+        incident = [body for body in bodies if body["kind"] == "incident"]
+        assert [body["update"]["state"] for body in incident] == ["investigating", "resolved"]
+        assert incident[0]["incident"]["title"] == "Checkout <errors>"
+        maintenance = next(body for body in bodies if body["kind"] == "maintenance")
+        assert maintenance["maintenance"]["state"] == "scheduled"
+        assert maintenance["summary"].startswith("Maintenance announced: Database upgrade")
+    finally:
+        server.stop()
