@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 from tools.emulator import Emulator, EmulatorMissing, free_port, sdk_root
-from tools.run_local import ADDRESS, ROOT, LocalBoard
+from tools.run_local import ADDRESS, ROOT, serve
 
 RUNTIME = "python312"
 BUNDLED_PYTHON = pathlib.Path("platform/bundledpythonunix/bin/python3")
@@ -38,10 +38,6 @@ or, with an SDK installed another way: gcloud components install app-engine-pyth
 # Files dev_appserver.py must not restart the app for: bytecode, the emulator's store, tooling.
 WATCHER_IGNORE = r".*/(__pycache__|\.local|\.venv|\.git|\.pytest_cache|tests|test-artifacts|node_modules)(/.*)?$"
 START_SECONDS = 600  # a first start installs requirements.txt into a new virtualenv
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def sdk_tools():
@@ -92,6 +88,10 @@ class DevAppServer:
             except (OSError, urllib.error.HTTPError):
                 time.sleep(1)
         raise RuntimeError(f"dev_appserver.py did not serve within {timeout} s")
+
+    def wait(self):
+        """Until dev_appserver.py exits (Ctrl-C)."""
+        return self.process.wait()
 
     def stop(self):
         """Stop dev_appserver.py and the app it runs."""
@@ -170,29 +170,17 @@ def run_check():
 
 def main():
     """`make devserver`: the board `make run` keeps, served by dev_appserver.py until Ctrl-C."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
     try:
         sdk_tools()
-        board = LocalBoard(fresh=False)
     except EmulatorMissing as error:
         sys.exit(str(error))
-    server = None
-    try:
-        token = board.prepare()
-        print(board.describe())
-        print(f"An admin API token for {board.admin}: {token}")
+
+    def start(board):
         host, port = ADDRESS.rsplit(":", 1)
         print("Starting dev_appserver.py (the first start installs requirements.txt) - Ctrl-C stops it.")
-        server = DevAppServer(board.env, host=host, port=int(port))
-        server.process.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if server is not None:
-            server.stop()
-        board.stop()
-        print(f"Stopped dev_appserver.py and the Datastore emulator; the board is kept in {board.where()}/.")
+        return DevAppServer(board.env, host=host, port=int(port))
+
+    serve(start, "dev_appserver.py")
 
 
 if __name__ == "__main__":

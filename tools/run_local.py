@@ -102,13 +102,29 @@ class LocalBoard:
         self.emulator.stop()
 
 
-def main():
-    """Start everything, wait for Ctrl-C, stop everything."""
-    # A closed terminal or a `kill` stops the emulator too, not only Ctrl-C.
+class Gunicorn:
+    """The app under gunicorn on ADDRESS, as `make run` serves it."""
+
+    def __init__(self, env):
+        command = [sys.executable, "-m", "gunicorn", "-b", ADDRESS, "--threads", "4", "main:app"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+
+    def wait(self):
+        return self.process.wait()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
+def serve(start, what, fresh=False):
+    """Open the local board, serve it with `start(board)` (a server with wait() and stop())
+    until Ctrl-C, a closed terminal or a `kill`, then stop it and the emulator."""
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     try:
-        board = LocalBoard(fresh=fresh_requested())
+        board = LocalBoard(fresh=fresh)
     except EmulatorMissing as error:
         sys.exit(str(error))
     server = None
@@ -116,18 +132,25 @@ def main():
         token = board.prepare()
         print(board.describe())
         print(f"An admin API token for {board.admin}: {token}")
-        print(f"Serving on http://{ADDRESS}/ - Ctrl-C stops the app and the emulator.")
-        gunicorn = [sys.executable, "-m", "gunicorn", "-b", ADDRESS, "--threads", "4", "main:app"]
-        server = subprocess.Popen(gunicorn, cwd=ROOT, env=board.env)
+        server = start(board)
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            server.wait()
+        if server is not None:
+            server.stop()
         board.stop()
-        print(f"Stopped the app and the Datastore emulator; the board is kept in {board.where()}/.")
+        print(f"Stopped {what} and the Datastore emulator; the board is kept in {board.where()}/.")
+
+
+def main():
+    """`make run`: the local board under gunicorn until Ctrl-C."""
+
+    def start(board):
+        print(f"Serving on http://{ADDRESS}/ - Ctrl-C stops the app and the emulator.")
+        return Gunicorn(board.env)
+
+    serve(start, "the app", fresh=fresh_requested())
 
 
 if __name__ == "__main__":
