@@ -8,7 +8,7 @@
 # make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
 # make soak: 50 clients for 30 s while the Datastore emulator is stopped for 10 s and restarted from disk
-# make monitoring-test: only the tests against the real Alertmanager and Nagios 4 (make test runs them too)
+# make monitoring-test: the tests against the real Alertmanager and Nagios 4 (CI runs them after make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -64,7 +64,7 @@ soak: $(VENV)/.installed
 	$(PY) -m tools.soak
 
 monitoring-test: $(VENV)/.installed
-	$(PY) -m pytest tests/test_alertmanager.py tests/test_nagios.py
+	$(PY) -m pytest -m monitoring tests/test_alertmanager.py tests/test_nagios.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -12,6 +12,9 @@ import pytest
 from tests.fixtures.served import wait_for
 from tools.emulator import free_port
 
+# The real tools take a while to start: `make monitoring-test` runs these (CI does too).
+pytestmark = pytest.mark.monitoring
+
 ALERTMANAGER = os.environ.get("ALERTMANAGER", "/usr/bin/prometheus-alertmanager")
 AMTOOL = os.environ.get("AMTOOL", "/usr/bin/amtool")
 CONFIG = """

@@ -16,6 +16,9 @@ import pytest
 from tests.fixtures.served import wait_for
 from tools.emulator import free_port
 
+# The real tools take a while to start: `make monitoring-test` runs these (CI does too).
+pytestmark = pytest.mark.monitoring
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NAGIOS = os.environ.get("NAGIOS", "/usr/sbin/nagios4")
 PLUGINS = pathlib.Path(os.environ.get("NAGIOS_PLUGINS", "/usr/lib/nagios/plugins"))
