@@ -164,11 +164,6 @@ class Board:
                    notices)
 
     @classmethod
-    def cards(cls):
-        """Every service's card, by id: one lookup of the board index."""
-        return cls._index()[0]
-
-    @classmethod
     def cards_and_notices(cls):
         """Every service's card, by id, and the notices: one lookup (the feeds)."""
         cards, _, notices = cls._index()
@@ -196,9 +191,9 @@ class Board:
     @staticmethod
     def _cards_of(rows):
         """The cards of one index document's rows, made once per version of the document."""
-        if "cards" not in rows.derived:
-            rows.derived["cards"] = {slug: Card.of_row(slug, row) for slug, row in rows.items()}
-        return rows.derived["cards"]
+        if rows.cards is None:
+            rows.cards = {slug: Card.of_row(slug, row) for slug, row in rows.items()}
+        return rows.cards
 
     @classmethod
     def of(cls, services, history_days=0, with_lists=False):

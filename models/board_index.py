@@ -49,14 +49,14 @@ class Rows(dict):
     """The decoded rows of one stored document: {service id: row}.
 
     Every read of the same stored bytes answers the same Rows, so readers must not change
-    it; `derived` keeps what they compute from it (the board's cards) for the next read.
+    it; `cards` keeps the board's cards made from it (models/board.py) for the next read.
     """
 
-    __slots__ = ("derived",)
+    __slots__ = ("cards",)
 
     def __init__(self, rows):
         super().__init__(rows)
-        self.derived = {}
+        self.cards = None
 
 
 @functools.lru_cache(maxsize=DECODED_KEPT)

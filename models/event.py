@@ -10,13 +10,12 @@ from models import audit, history, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardShard, row_of
 from models.errors import InvalidInput, NotFound
-from models.fields import MESSAGE_MAX, clean_text, parse_bool
+from models.fields import ID_MAX, MESSAGE_MAX, clean_text, numeric_id, parse_bool
 from models.service import LatestEvent, Service
 from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
-SID_MAX = 2**63 - 1
 # A Stashboard 1.x event id: its root key, URL-safe base64 without padding (str(db.Key)).
 LEGACY_SID = re.compile(r"^[A-Za-z0-9_-]{10,400}$")
 
@@ -35,7 +34,7 @@ def legacy_event_id(sid):
         pairs = ndb.Key(urlsafe=sid).pairs()
     except Exception:  # noqa: BLE001 - any undecodable text is simply not an old sid
         return None
-    if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= SID_MAX:
+    if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= ID_MAX:
         return pairs[0][1]
     return None
 
@@ -110,8 +109,9 @@ class Event(ndb.Model):
     @classmethod
     def key_for(cls, service_key, sid):
         """The key of event `sid` (or of its 1.x sid) of this service; a sid no event could have is NotFound."""
-        if sid.isascii() and sid.isdigit() and 0 < int(sid) <= SID_MAX:
-            return ndb.Key(cls, int(sid), parent=service_key)
+        new_id = numeric_id(sid)
+        if new_id is not None:
+            return ndb.Key(cls, new_id, parent=service_key)
         old_id = legacy_event_id(sid)
         if old_id is None:
             raise NotFound(f"No event '{sid[:60]}' for service '{service_key.id()}'.")

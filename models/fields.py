@@ -76,6 +76,18 @@ def clean_text(value, field, max_length, required=True, multiline=False):
     return value
 
 
+# The largest id the Datastore gives an entity (a signed 64-bit integer).
+ID_MAX = 2**63 - 1
+
+
+def numeric_id(value):
+    """The Datastore id `value` writes in decimal, or None when no entity could have it."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and 0 < int(text) <= ID_MAX:
+        return int(text)
+    return None
+
+
 def slug_for(name):
     """The URL id a new entity named `name` gets; refuse names with nothing to slug."""
     slug = slugify(name, max_length=SLUG_MAX)

@@ -14,7 +14,7 @@ from google.cloud import ndb
 from models import audit, outbox
 from models.errors import InvalidInput, NotFound
 from models.event import Event
-from models.fields import MESSAGE_MAX, SLUG, SLUG_MAX, clean_text
+from models.fields import MESSAGE_MAX, SLUG, SLUG_MAX, clean_text, numeric_id
 from models.notices import Notices
 from models.service import Service
 from models.status import Status
@@ -28,7 +28,6 @@ TITLE_MAX = 200
 POSTMORTEM_MAX = 20000
 SERVICES_MAX = 20
 UPDATES_MAX = 100
-ID_MAX = 2**63 - 1
 
 
 def clean_choice(value, field, allowed, default=None):
@@ -156,10 +155,10 @@ class Incident(ndb.Model):
     @classmethod
     def key_for(cls, incident_id):
         """The key of incident `incident_id`; an id no incident could have is NotFound."""
-        text = str(incident_id)
-        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= ID_MAX:
-            raise NotFound(f"No incident '{text[:60]}'.")
-        return ndb.Key(cls, int(text))
+        number = numeric_id(incident_id)
+        if number is None:
+            raise NotFound(f"No incident '{str(incident_id)[:60]}'.")
+        return ndb.Key(cls, number)
 
     @classmethod
     def get_or_404(cls, incident_id):

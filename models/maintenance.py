@@ -15,8 +15,8 @@ from google.cloud import ndb
 from models import audit, outbox
 from models.errors import Conflict, InvalidInput, NotFound
 from models.event import Event
-from models.fields import MESSAGE_MAX, clean_text
-from models.incident import ID_MAX, TITLE_MAX, clean_services
+from models.fields import MESSAGE_MAX, clean_text, numeric_id
+from models.incident import TITLE_MAX, clean_services
 from models.notices import OPEN_MAINTENANCE, Notices
 from models.service import Service
 from models.status import Status
@@ -83,12 +83,10 @@ class Maintenance(ndb.Model):
     @classmethod
     def get_or_404(cls, maintenance_id):
         """The window with this id, or NotFound."""
-        text = str(maintenance_id)
-        window = None
-        if text.isascii() and text.isdigit() and 0 < int(text) <= ID_MAX:
-            window = ndb.Key(cls, int(text)).get()
+        number = numeric_id(maintenance_id)
+        window = ndb.Key(cls, number).get() if number is not None else None
         if window is None:
-            raise NotFound(f"No maintenance '{text[:60]}'.")
+            raise NotFound(f"No maintenance '{str(maintenance_id)[:60]}'.")
         return window
 
     @classmethod
