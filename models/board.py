@@ -165,9 +165,9 @@ class Board:
 
     @classmethod
     def cards_and_notices(cls):
-        """Every service's card, by id, and the notices: one lookup (the feeds)."""
+        """Every service's card by id, the incidents and the maintenance windows: one lookup (the feeds)."""
         cards, _, notices = cls._index()
-        return cards, notices
+        return cards, _incidents_of(notices), _maintenances_of(notices)
 
     @classmethod
     def _index(cls):
@@ -209,11 +209,11 @@ class Board:
 
     def incidents(self):
         """The open and the recent incidents, newest first (from the notices read with the index)."""
-        return [Incident.from_json(entry) for entry in self.notices.incidents or []]
+        return _incidents_of(self.notices)
 
     def maintenances(self):
         """The maintenance windows not long over, soonest first."""
-        return [Maintenance.from_json(entry) for entry in self.notices.maintenances or []]
+        return _maintenances_of(self.notices)
 
     def status(self, status_id):
         """The Status with this id (None if it is gone)."""
@@ -264,3 +264,13 @@ class Board:
         if rest:
             groups.append(Group("Other services" if groups else "Services", None, rest))
         return groups
+
+
+def _incidents_of(notices):
+    """The incidents the notices document keeps (None: none)."""
+    return [Incident.from_json(entry) for entry in (notices.incidents if notices else None) or []]
+
+
+def _maintenances_of(notices):
+    """The maintenance windows the notices document keeps (None: none)."""
+    return [Maintenance.from_json(entry) for entry in (notices.maintenances if notices else None) or []]

@@ -7,7 +7,7 @@ import re
 from feedgen.feed import FeedGenerator
 from flask import Response, abort, current_app, request, url_for
 
-from models import Board, Event, Incident, Maintenance, NotFound, Status
+from models import Board, Event, NotFound, Status
 
 FEED_SIZE = 20
 FEED_SERVICES_MAX = 50
@@ -28,18 +28,18 @@ def feed_response(endpoint, kind):
 
 def _feed_cards():
     """The cards of the services `?services=a,b` names (all when none), whether that was given,
-    and the board's notices; an unknown service is a 404."""
-    cards, notices = Board.cards_and_notices()
+    and the board's incidents and maintenance windows; an unknown service is a 404."""
+    cards, incidents, windows = Board.cards_and_notices()
     names = [name.strip() for name in request.args.get("services", "").split(",") if name.strip()]
     if not names:
-        return cards, False, notices
+        return cards, False, (incidents, windows)
     if len(names) > FEED_SERVICES_MAX:
         abort(400, f"A feed can follow at most {FEED_SERVICES_MAX} services.")
     unknown = [name for name in names if name not in cards]
     if unknown:
         shown = unknown[0] if len(unknown[0]) <= 60 else unknown[0][:60] + "…"
         raise NotFound(f"No service '{shown}'.")
-    return {name: cards[name] for name in dict.fromkeys(names)}, True, notices
+    return {name: cards[name] for name in dict.fromkeys(names)}, True, (incidents, windows)
 
 
 def _clean(text):
@@ -71,7 +71,7 @@ def _feed(endpoint):
     feed.link(href=url_for("site.index", _external=True), rel="alternate")
     feed.link(href=url_for(endpoint, _external=True, **query), rel="self")
     feed.language("en")
-    stories = _stories(notices, set(cards))
+    stories = _stories(*notices, set(cards))
     newest = [events[0].timestamp] if events else []
     newest += [stories[0][0]] if stories else []
     feed.updated(_aware(max(newest)) if newest else datetime.datetime.now(datetime.UTC))
@@ -95,13 +95,13 @@ def _feed(endpoint):
     return feed
 
 
-def _stories(notices, service_ids):
+def _stories(incidents, windows, service_ids):
     """(time, kind, item) of each incident update and maintenance announcement about `service_ids`."""
     stories = []
-    for incident in (Incident.from_json(entry) for entry in (notices.incidents if notices else None) or []):
+    for incident in incidents:
         if service_ids & set(incident.services):
             stories += [(update.at, "incident", (incident, update)) for update in incident.timeline]
-    for window in (Maintenance.from_json(entry) for entry in (notices.maintenances if notices else None) or []):
+    for window in windows:
         if window.state != "cancelled" and service_ids & set(window.services):
             stories.append((window.created, "maintenance", window))
     return sorted(stories, key=lambda item: item[0], reverse=True)
