@@ -32,6 +32,11 @@ SYSTEM = Actor(email="system", via="system")
 # contend: the whole transaction is tried again (reads inside it fail fast, retries=0,
 # so that the transaction, not the read, is retried).
 TRANSACTION_RETRIES = 4
+# The cache tags of the page cache (handlers/cache.py) that every public answer carries, and
+# the one a change no public answer shows records (an entry with no tags at all was written
+# before entries recorded them, and so stands for everything).
+EVERYTHING = "*"
+NOTHING = "-"
 _actor = contextvars.ContextVar("stashboard_actor", default=SYSTEM)
 _observers = weakref.WeakSet()
 
@@ -82,6 +87,16 @@ def snapshot(entity):
     return values
 
 
+def purged_by(key):
+    """The cache tags a change of `key` makes stale, as its model declares them in a classmethod
+    `cache_purges(key)` (like warehouse's purge keys); a kind that declares none: everything."""
+    model = ndb.Model._kind_map.get(key.kind())
+    purges = getattr(model, "cache_purges", None)
+    if purges is None:
+        return [EVERYTHING]
+    return list(purges(key)) or [NOTHING]
+
+
 class AuditEntry(ndb.Model):
     """One change to the board, written in the same transaction as the change."""
 
@@ -95,6 +110,8 @@ class AuditEntry(ndb.Model):
     parent_id = ndb.StringProperty()
     before = ndb.JsonProperty()
     after = ndb.JsonProperty()
+    # The cached answers the change makes stale, as its kind declared them (`cache_purges`).
+    tags = ndb.TextProperty(repeated=True)  # unindexed: read, never queried
 
     @classmethod
     def record(cls, action, key, before=None, after=None):
@@ -112,6 +129,7 @@ class AuditEntry(ndb.Model):
             parent_id=str(parent.id()) if parent else None,
             before=before,
             after=after,
+            tags=purged_by(key),
         )
         entry.put()
         ndb.get_context().call_on_commit(functools.partial(_notify, entry))

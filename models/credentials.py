@@ -38,6 +38,11 @@ class Admin(ndb.Model):
     added_by = ndb.StringProperty()
     created = ndb.DateTimeProperty(required=True)
 
+    @classmethod
+    def cache_purges(cls, key):
+        """No public answer shows an admin."""
+        return ()
+
     @property
     def email(self):
         """The admin's email address."""
@@ -107,6 +112,11 @@ class HashedCredential(ndb.Model):
 
     PREFIX = ""
     LABEL = "credential"
+
+    @classmethod
+    def cache_purges(cls, key):
+        """No public answer shows a credential (API tokens, integrations)."""
+        return ()
 
     name = ndb.StringProperty(required=True)
     secret_hash = ndb.TextProperty()  # absent only for OAuth 1.0a tokens (ApiToken)

@@ -51,6 +51,11 @@ class Event(ndb.Model):
     status = ndb.KeyProperty(kind="Status", required=True)
     informational = ndb.BooleanProperty(default=False)
 
+    @classmethod
+    def cache_purges(cls, key):
+        """A change of an event shows on the board-wide answers and on its service's."""
+        return ("board", f"service:{key.parent().id()}")
+
     @property
     def sid(self):
         """The event's id in URLs: opaque to clients, URL-safe."""

@@ -119,6 +119,11 @@ class Incident(ndb.Model):
     postmortem = ndb.TextProperty()
     updates = ndb.JsonProperty()  # [{"state", "message", "at", "changes": [{"service", "old", "new", "sid"}]}]
 
+    @classmethod
+    def cache_purges(cls, key):
+        """A change of an incident shows on its page and on the board-wide answers that list it."""
+        return ("board", f"incident:{key.id()}")
+
     @property
     def incident_id(self):
         """The id in URLs and in both APIs: digits."""

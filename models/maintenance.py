@@ -71,6 +71,11 @@ class Maintenance(ndb.Model):
     created = ndb.DateTimeProperty(required=True, indexed=False)
     updated = ndb.DateTimeProperty(required=True, indexed=False)
 
+    @classmethod
+    def cache_purges(cls, key):
+        """A maintenance window shows on the board-wide answers only."""
+        return ("board",)
+
     @property
     def maintenance_id(self):
         """The id in URLs and in both APIs: digits."""

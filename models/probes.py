@@ -57,6 +57,11 @@ class Probe(ndb.Model):
 
     NOT_AUDITED = ("failures", "successes", "next_check", "last_checked", "last_result")
 
+    @classmethod
+    def cache_purges(cls, key):
+        """No public answer shows a probe (the events it posts purge their own)."""
+        return ()
+
     @property
     def service_id(self):
         """The id of the service this probe checks."""

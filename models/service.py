@@ -64,6 +64,11 @@ class Service(SluggedModel):
     # How many of its newest events a service lists by id: enough for its page and the feeds.
     RECENT = 50
 
+    @classmethod
+    def cache_purges(cls, key):
+        """A change of a service shows on the board-wide answers and on its own."""
+        return ("board", f"service:{key.id()}")
+
     service_list = ndb.KeyProperty(kind="ServiceList")
     current_status = ndb.KeyProperty(kind="Status", indexed=False)
     latest = ndb.JsonProperty()

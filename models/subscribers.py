@@ -41,6 +41,11 @@ class Subscriber(SluggedModel):
     LABEL = "subscriber"
     NOT_AUDITED = ("secret",)
 
+    @classmethod
+    def cache_purges(cls, key):
+        """No public answer shows a subscriber."""
+        return ()
+
     url = ndb.TextProperty(required=True)
     format = ndb.StringProperty(required=True, choices=tuple(FORMATS))
     secret = ndb.TextProperty(required=True)
