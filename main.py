@@ -7,7 +7,7 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, hooks, notify, security, site, tasks, warmup
+from handlers import admin, api, auth, cli, errors, hooks, notify, routes, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 
@@ -23,11 +23,13 @@ def create_app(test_config=None, secret_source=None):
         app.config.from_mapping(test_config)
 
     errors.register(app)
+    routes.register(app)
     security.register(app)
     site.register(app)
     cli.register(app)
 
     @app.get("/images/<path:filename>")
+    @routes.declared(routes.FILES)
     def images(filename):
         """Status icons; App Engine serves these from static/ before the app sees them."""
         return send_from_directory(app.static_folder, f"images/{filename}", max_age=86400)

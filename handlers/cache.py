@@ -7,9 +7,9 @@ How it stays true:
 * Every other instance reads the audit entries written since it last looked, at most
   every CACHE_CHECK_SECONDS (default 2 s), on the request that finds the check due:
   one small query, never a write. So a write is visible everywhere within seconds.
-* What a change touches: an event or a service change drops that service's pages
-  and the board-wide ones (front page, lists, summary, feeds, /api/v1/services);
-  statuses, lists and the default status drop everything; admins and tokens nothing.
+* What a change touches is said by both sides, never by a table here: each public view
+  declares its tags (handlers/routes.py: `@reads`), each model kind the tags a change of
+  it purges (`cache_purges`), which its audit entry records when it is written.
 
 Why this and not the alternatives (figures from `make bench`, in the README):
 * NDB's global cache (Memorystore for Redis, or memcache) caches entities, not
@@ -28,9 +28,9 @@ answer is served at once, marked stale: a visible note on pages, the
 fall back on, the app's 503 goes out.
 
 Hits are answered here, outside Flask and outside any NDB context: a dictionary
-look-up and the stored bytes. Query arguments that do not change the answer
-(`random=`, `_=`, tracking tags) are not part of the key, so cache-busters from old
-widgets and pollers are hits too.
+look-up and the stored bytes. The key holds only the query arguments the view declared,
+normalised, so cache-busters from old widgets and pollers (`random=`, `_=`, tracking
+tags) and arguments a page ignores are hits too.
 """
 
 import collections
@@ -38,16 +38,17 @@ import dataclasses
 import datetime
 import hashlib
 import logging
-import re
 import threading
 import time
-import urllib.parse
 
-from werkzeug.http import http_date, parse_etags, quote_etag
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
+from handlers.routes import route_of
 from models import AuditEntry, observe_changes, utcnow
+from models.audit import EVERYTHING as ALL
+from models.audit import NOTHING
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +56,7 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=8
 # Files change only with a deploy: an edge may serve a stale copy a while longer.
 FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
 PRIVATE = "private, no-store"
-PRIVATE_PREFIXES = ("/admin", "/auth/", "/_ah/", "/_tasks/", "/hooks/")
-# Files: App Engine serves them from its static handlers; Flask sends them with their own max-age.
-FILE_PREFIXES = ("/static/", "/images/")
-# The only query arguments any public answer depends on; the rest are not part of the key.
-MEANINGFUL_ARGS = frozenset({"callback", "services", "filter", "status", "start", "end"})
 CACHEABLE_STATUSES = ("200", "404")
-# Audited kinds no public answer shows: credentials, integrations, subscribers, probes.
-QUIET_KINDS = ("Admin", "ApiToken", "Integration", "Subscriber", "Probe")
-ALL = "*"
-SERVICE_PATH = re.compile(r"^/(?:api/v1/)?services/([^/]+)")
-INCIDENT_PATH = re.compile(r"^/(?:api/v1/)?incidents/([^/]+)")
-BADGE_PATH = re.compile(r"^/badges/(.+)\.svg$")
-META_PREFIXES = ("/api/v1/statuses", "/api/v1/levels", "/api/v1/status-images", "/api/v1/openapi.json",
-                 "/documentation", "/robots.txt", "/favicon.ico")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
 # stamps its entries before it commits, so a slow one can land after a later-stamped one.
 OVERLAP = datetime.timedelta(seconds=60)
@@ -78,40 +66,10 @@ STALE_MARKER = b"<!--stale-note-->"
 STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
 
 
-def tags_for_path(path):
-    """What a public answer depends on, besides everything (ALL)."""
-    match = SERVICE_PATH.match(path)
-    if match:
-        return f"service:{match.group(1)}"
-    match = INCIDENT_PATH.match(path)
-    if match:
-        return f"incident:{match.group(1)}"
-    badge = BADGE_PATH.match(path)
-    if badge and badge.group(1) != "board":
-        return f"service:{badge.group(1)}"
-    if path.startswith(META_PREFIXES):
-        return "meta"
-    return "board"
-
-
-def tags_for_change(entry):
-    """The tags an audited change makes stale."""
-    if entry.kind == "Event":
-        return ("board", f"service:{entry.parent_id}")
-    if entry.kind == "Service":
-        return ("board", f"service:{entry.entity_id}")
-    if entry.kind == "Incident":  # its page, and the board-wide answers that list it
-        return ("board", f"incident:{entry.entity_id}")
-    if entry.kind == "Maintenance":
-        return ("board",)
-    if entry.kind in QUIET_KINDS:
-        return ()
-    return (ALL,)
-
-
-def is_public(path):
-    """Whether `path` is a public read that may be shared by every reader."""
-    return not path.startswith(PRIVATE_PREFIXES)
+def entry_tags(entry):
+    """The tags an audited change makes stale, as its entry recorded them (none recorded: an entry
+    written before entries recorded them, so everything)."""
+    return tuple(entry.tags) or (ALL,)
 
 
 @dataclasses.dataclass
@@ -122,7 +80,7 @@ class Entry:
     headers: list
     body: bytes
     etag: str | None
-    tag: str
+    tags: tuple
     versions: tuple
     rendered_at: datetime.datetime
     outage: bool = False  # a 503 because the Datastore is away
@@ -140,7 +98,8 @@ class PageCache:
         self.namespace = app.config["NDB_NAMESPACE"] or ""
         self.entries = collections.OrderedDict()
         self.size = 0
-        self.versions = collections.defaultdict(int)
+        # Only tags a change touched have a version (read with .get): never one per path asked for.
+        self.versions = {}
         self.lock = threading.Lock()
         self.poll_lock = threading.Lock()
         self.next_check = time.monotonic() + self.check_seconds
@@ -158,13 +117,14 @@ class PageCache:
             return
         with self.lock:
             self.seen[entry.key.id()] = entry.timestamp
-        self.invalidate(tags_for_change(entry))
+        self.invalidate(entry_tags(entry))
 
     def invalidate(self, tags):
         """Make every answer depending on `tags` stale."""
         with self.lock:
             for tag in tags:
-                self.versions[tag] += 1
+                if tag != NOTHING:
+                    self.versions[tag] = self.versions.get(tag, 0) + 1
 
     def check_others(self):
         """Read the audit entries other instances wrote since the last look (when one is due)."""
@@ -181,7 +141,7 @@ class PageCache:
                 for entry in entries:
                     if entry.key.id() not in self.seen:
                         self.seen[entry.key.id()] = entry.timestamp
-                        stale.update(tags_for_change(entry))
+                        stale.update(entry_tags(entry))
                 self.seen = {key: stamp for key, stamp in self.seen.items() if stamp >= reach}
             if len(entries) >= 1000:
                 stale.add(ALL)
@@ -197,21 +157,24 @@ class PageCache:
     # --- serving ----------------------------------------------------------------
 
     def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD")
-        if not is_public(path):
+        route = route_of(self.app, environ)
+        if not route.surface.public or method not in ("GET", "HEAD"):
             return self.wsgi_app(environ, _private(start_response))
-        if method not in ("GET", "HEAD"):
-            return self.wsgi_app(environ, _private(start_response))
-        if path.startswith(FILE_PREFIXES):
+        if route.surface.files:
             return self.wsgi_app(environ, _with_file_staleness(start_response))
+        if not route.cached:  # a public surface, but no view declared what it reads (e.g. a 404)
+            return self.wsgi_app(environ, _private(start_response))
+        try:
+            key = self._key(environ, route)
+        except ValueError:  # a refused argument: the app answers its 400
+            return self.wsgi_app(environ, _private(start_response))
+        tags = route.tags()
         with counting_rpcs() as stats:
             self.check_others()
-            key = self._key(environ, path)
-            tag = tags_for_path(path)
             with self.lock:
                 kept = self.entries.get(key) if self.enabled else None
-                versions = (self.versions[ALL], self.versions[tag])
+                versions = tuple(self.versions.get(tag, 0) for tag in tags)
                 if kept is not None:
                     self.entries.move_to_end(key)
             head = method == "HEAD"
@@ -219,21 +182,18 @@ class PageCache:
                 return self._answer_stale(start_response, kept, stats, head)
             if kept is not None and kept.versions == versions:
                 return self._answer(environ, start_response, kept, f'cache;desc="hit", {stats.server_timing()}', head)
-            entry = self._render(environ, key, tag, versions)
+            entry = self._render(environ, key, tags, versions)
             if entry.outage and kept is not None:
                 return self._answer_stale(start_response, kept, stats, head)
             return self._answer(environ, start_response, entry, f'cache;desc="miss", {stats.server_timing()}', head)
 
-    def _key(self, environ, path):
-        query = environ.get("QUERY_STRING", "")
-        args = ()
-        if query:
-            pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-            args = tuple(sorted(pair for pair in pairs if pair[0] in MEANINGFUL_ARGS))
+    def _key(self, environ, route):
+        """The path and the query arguments the view declared, normalised: nothing else changes the answer."""
+        args = route.reads.normalise(environ.get("QUERY_STRING", ""))
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme")
-        return (scheme, environ.get("HTTP_HOST"), path, args)
+        return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args)
 
-    def _render(self, environ, key, tag, versions):
+    def _render(self, environ, key, tags, versions):
         """Have the app answer (as a plain GET, so the whole body comes back); keep it if it may be shared."""
         inner = dict(environ, REQUEST_METHOD="GET")
         inner.pop("HTTP_IF_NONE_MATCH", None)
@@ -255,12 +215,12 @@ class PageCache:
         headers = [(name, value) for name, value in headers if name not in ("Server-Timing", OUTAGE_HEADER)]
         shareable = status[:3] in CACHEABLE_STATUSES and not any(n.lower() == "set-cookie" for n, _ in headers)
         if not shareable:  # an error or a redirect: answered as the app made it, never kept
-            return Entry(status, headers, body, None, tag, versions, utcnow(), outage)
+            return Entry(status, headers, body, None, tags, versions, utcnow(), outage)
         if not any(name.lower() == "cache-control" for name, _ in headers):
             headers.append(("Cache-Control", CACHE_CONTROL))
         etag = hashlib.sha256(body).hexdigest()[:32]
         headers.append(("ETag", quote_etag(etag)))
-        entry = Entry(status, headers, body, etag, tag, versions, utcnow())
+        entry = Entry(status, headers, body, etag, tags, versions, utcnow())
         if self.enabled and len(body) <= LARGEST_ENTRY:
             self._store(key, entry)
         return entry
@@ -278,8 +238,7 @@ class PageCache:
 
     def _answer(self, environ, start_response, entry, timing, head):
         headers = [*entry.headers, ("Server-Timing", timing)]
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and entry.etag and entry.status.startswith("200") and parse_etags(if_none_match).contains_weak(entry.etag):
+        if entry.etag and entry.status.startswith("200") and not is_resource_modified(environ, etag=entry.etag):
             kept = [(n, v) for n, v in headers if n.lower() in ("etag", "cache-control", "server-timing", "vary")]
             start_response("304 Not Modified", kept)
             return [b""]

@@ -27,6 +27,8 @@ from google.cloud import ndb
 from google.cloud.ndb import exceptions as ndb_exceptions
 from google.cloud.datastore_v1.services.datastore.transports.grpc import DatastoreGrpcTransport
 
+from handlers.routes import route_of
+
 log = logging.getLogger(__name__)
 
 _request_rpcs = contextvars.ContextVar("stashboard_rpcs", default=None)
@@ -272,20 +274,17 @@ def deadline(seconds):
         _deadline.reset(token)
 
 
-def deadline_for(environ, config):
-    """The deadline of a request's RPCs: short for public reads (they have a stale answer to fall
-    back on), longer for writes and the admin (config: DATASTORE_READ_DEADLINE, _WRITE_DEADLINE)."""
-    path = environ.get("PATH_INFO", "")
-    if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not path.startswith(("/admin", "/auth/", "/_")):
-        return config["DATASTORE_READ_DEADLINE"]
-    return config["DATASTORE_WRITE_DEADLINE"]
+def deadline_for(environ, app):
+    """The deadline of a request's RPCs, as its route's surface declares it: short for public reads
+    (they have a stale answer to fall back on), longer for writes and the admin."""
+    return app.config[route_of(app, environ).surface.deadline]
 
 
 def ndb_wsgi_middleware(wsgi_app, app):
     """Open one NDB context around each request, with its deadline, and report its RPCs in `Server-Timing`."""
 
     def middleware(environ, start_response):
-        with counting_rpcs() as stats, deadline(deadline_for(environ, app.config)), ndb_context(app):
+        with counting_rpcs() as stats, deadline(deadline_for(environ, app)), ndb_context(app):
 
             def start_with_timing(status, headers, exc_info=None):
                 headers.append(("Server-Timing", stats.server_timing()))

@@ -18,11 +18,11 @@ The page cache stores an answer with its headers, so a cached page is replayed w
 App Engine serves /static and /images itself; app.yaml gives those answers the same headers.
 """
 
-from flask import request
+from flask import current_app, request
 
 from handlers.auth.credentials import bearer_token
-from handlers.auth.views import is_private_path
 from handlers.errors import error_response, is_api_request, render_error_page
+from handlers.routes import route_of
 
 _PAGE = (
     "default-src 'self'",
@@ -60,11 +60,11 @@ NO_SECRET_KEY_API = (
 )
 
 
-def policy_for(path, mimetype):
-    """The Content-Security-Policy of an answer at `path` of this type."""
+def policy_for(surface, mimetype):
+    """The Content-Security-Policy of an answer of this type on this surface (handlers/routes.py)."""
     if mimetype != "text/html":
         return NOT_A_PAGE_POLICY
-    return PRIVATE_PAGE_POLICY if is_private_path(path) else PUBLIC_PAGE_POLICY
+    return PUBLIC_PAGE_POLICY if surface.public else PRIVATE_PAGE_POLICY
 
 
 def secret_key_missing(app):
@@ -79,9 +79,10 @@ def register(app):
     @app.after_request
     def security_headers(response):
         """The headers the module docstring describes; any a view set itself are kept."""
-        private = is_private_path(request.path)
+        surface = route_of(current_app, request.environ).surface
+        private = not surface.public
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy_for(request.path, response.mimetype))
+        headers.setdefault("Content-Security-Policy", policy_for(surface, response.mimetype))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", PRIVATE_REFERRER_POLICY if private else PUBLIC_REFERRER_POLICY)
         if private:
@@ -100,7 +101,7 @@ def register(app):
 def refuse_sign_in():
     """No SECRET_KEY: admin and sign-in pages answer 503 saying why; the admin API's reads
     and bearer-token writes go on (neither uses the session), session writes are refused."""
-    if not is_private_path(request.path):
+    if not route_of(current_app, request.environ).surface.session:
         return None
     if is_api_request():
         if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token() is not None:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from handlers import notify, probing
 from handlers.legacy import migrate
+from handlers.routes import TASKS, declare
 from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
@@ -88,4 +89,4 @@ def migrate_1x():
 def register(app):
     """Mount the cron endpoints."""
     app.extensions["csrf"].exempt(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(declare(bp, TASKS))

@@ -13,6 +13,8 @@ import time
 
 from flask import Blueprint, current_app, jsonify
 
+from handlers.routes import TASKS, declare
+
 from models import Board, install
 
 bp = Blueprint("warmup", __name__)
@@ -41,4 +43,4 @@ def prime_templates(app):
 def register(app):
     """Mount the warmup handler."""
     app.extensions["csrf"].exempt(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(declare(bp, TASKS))

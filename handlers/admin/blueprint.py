@@ -11,9 +11,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from handlers.auth.credentials import signed_in_user, user_is_admin
 from handlers.auth.forms import ConfirmForm
+from handlers.routes import ADMIN, declare
 from models import Actor, StashboardError, acting_as
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = declare(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN)
 
 
 # --- who may come in -------------------------------------------------------

@@ -7,32 +7,38 @@ blueprint a route is registered on.
 import functools
 
 from flask import Blueprint, abort, request
+from flask_cors import CORS
 
 from handlers.api import incident_docs, incidents, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
-from handlers.responses import json_response, valid_callback
+from handlers.responses import json_response
+from handlers.routes import ADMIN_API, BOARD, JSONP, META, PUBLIC_API, declare, given, incident_tags, jsonp, reads
+from handlers.routes import service_tags
 from models import acting_as
 
-public_api = Blueprint("api", __name__, url_prefix="/api/v1")
-admin_api = Blueprint("admin_api", __name__, url_prefix="/admin/api/v1")
+public_api = declare(Blueprint("api", __name__, url_prefix="/api/v1"), PUBLIC_API)
+admin_api = declare(Blueprint("admin_api", __name__, url_prefix="/admin/api/v1"), ADMIN_API)
+# What each read depends on (its cache tags, its query arguments) is declared here, where
+# the view is routed, since the same view serves both roots (the admin one is never cached).
+EVENTS_ARGS = {**JSONP, "start": given, "end": given}
 
 READ_ROUTES = (
-    ("/services", "services", views.list_services),
-    ("/services/<service_id>", "service", views.get_service),
-    ("/services/<service_id>/events", "events", views.list_events),
-    ("/services/<service_id>/events/current", "current_event", views.current_event),
-    ("/services/<service_id>/events/<sid>", "event", views.get_event),
-    ("/statuses", "statuses", views.list_statuses),
-    ("/statuses/<status_id>", "status", views.get_status),
-    ("/service-lists", "service_lists", views.list_lists),
-    ("/service-lists/<list_id>", "service_list", views.get_list),
-    ("/levels", "levels", views.list_levels),
-    ("/status-images", "status_images", views.list_status_images),
-    ("/incidents", "incidents", incidents.list_incidents),
-    ("/incidents/<incident_id>", "incident", incidents.get_incident),
-    ("/maintenances", "maintenances", incidents.list_maintenances),
-    ("/maintenances/<maintenance_id>", "maintenance", incidents.get_maintenance),
+    ("/services", "services", reads(BOARD, JSONP)(views.list_services)),
+    ("/services/<service_id>", "service", reads(service_tags, JSONP)(views.get_service)),
+    ("/services/<service_id>/events", "events", reads(service_tags, EVENTS_ARGS)(views.list_events)),
+    ("/services/<service_id>/events/current", "current_event", reads(service_tags, JSONP)(views.current_event)),
+    ("/services/<service_id>/events/<sid>", "event", reads(service_tags, JSONP)(views.get_event)),
+    ("/statuses", "statuses", reads(META, JSONP)(views.list_statuses)),
+    ("/statuses/<status_id>", "status", reads(META, JSONP)(views.get_status)),
+    ("/service-lists", "service_lists", reads(BOARD, JSONP)(views.list_lists)),
+    ("/service-lists/<list_id>", "service_list", reads(BOARD, JSONP)(views.get_list)),
+    ("/levels", "levels", reads(META, JSONP)(views.list_levels)),
+    ("/status-images", "status_images", reads(META, JSONP)(views.list_status_images)),
+    ("/incidents", "incidents", reads(BOARD, JSONP)(incidents.list_incidents)),
+    ("/incidents/<incident_id>", "incident", reads(incident_tags, JSONP)(incidents.get_incident)),
+    ("/maintenances", "maintenances", reads(BOARD, JSONP)(incidents.list_maintenances)),
+    ("/maintenances/<maintenance_id>", "maintenance", reads(BOARD, JSONP)(incidents.get_maintenance)),
 )
 WRITE_ROUTES = (
     ("/services", "POST", views.create_service),
@@ -80,26 +86,27 @@ for _rule, _method, _view in WRITE_ROUTES:
 
 
 @public_api.get("/openapi.json", endpoint="openapi")
+@reads(META, JSONP)
 def openapi_document():
     """This API described in OpenAPI 3.1, for code generators, validators and fuzzers."""
     return json_response(description(request.host_url))
 
 
-@public_api.before_request
 @admin_api.before_request
 def check_callback():
-    """Refuse a JSONP callback that is not a plain function name (it would be an XSS hole)."""
-    callback = request.args.get("callback")
-    if callback is not None and not valid_callback(callback):
-        abort(400, "'callback' must be a JavaScript function name: letters, digits, _, $ and dots.")
+    """Refuse a JSONP callback that is not a plain function name (it would be an XSS hole); the
+    public root's declared arguments refuse it the same way (handlers/routes.py)."""
+    try:
+        jsonp(request.args.getlist("callback"))
+    except ValueError as error:
+        abort(400, str(error))
 
 
-@public_api.after_request
-def allow_cross_origin_reads(response):
-    """Other sites' pages and the widget read the public API."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+# Other sites' pages, the widget, banners and dashboards read the public APIs (v1 and the
+# Statuspage-compatible v2), as they read Statuspage's: any origin, always `*` (the page cache
+# shares one answer between origins), no credentials.
+for _blueprint in (public_api, statuspage.bp):
+    CORS(_blueprint, origins="*", send_wildcard=True, vary_header=False)
 
 
 def register(app):

@@ -11,13 +11,14 @@ from flask import Blueprint, current_app, request, url_for
 from slugify import slugify
 
 from handlers.responses import json_response
+from handlers.routes import BOARD, JSONP, PUBLIC_API, declare, reads
 from models import Board
 from models.incident import IMPACTS
 from models.maintenance import MAINTENANCE_STATUS
 from models.notices import OPEN_MAINTENANCE
 from models.times import iso_ms, utc_midnight
 
-bp = Blueprint("statuspage", __name__, url_prefix="/api/v2")
+bp = declare(Blueprint("statuspage", __name__, url_prefix="/api/v2"), PUBLIC_API)
 
 COMPONENT_STATUS = {"NORMAL": "operational", "WARNING": "degraded_performance", "ERROR": "partial_outage",
                     "CRITICAL": "major_outage"}
@@ -169,6 +170,7 @@ def _answer(**parts):
 
 
 @bp.get("/summary.json")
+@reads(BOARD, JSONP)
 def summary():
     """The page's status, every component, the unresolved incidents and the upcoming or active maintenance."""
     return _answer(
@@ -180,49 +182,49 @@ def summary():
 
 
 @bp.get("/status.json")
+@reads(BOARD, JSONP)
 def status():
     """The page's status indicator and its description."""
     return _answer(status=Page.status)
 
 
 @bp.get("/components.json")
+@reads(BOARD, JSONP)
 def components():
     """Every component: services, and service lists as component groups."""
     return _answer(components=Page.components)
 
 
 @bp.get("/incidents.json")
+@reads(BOARD, JSONP)
 def incidents():
     """The newest 50 incidents and every unresolved one, newest first."""
     return _answer(incidents=lambda page: page.incidents_where(lambda incident: True))
 
 
 @bp.get("/incidents/unresolved.json")
+@reads(BOARD, JSONP)
 def unresolved_incidents():
     """The incidents not resolved yet."""
     return _answer(incidents=lambda page: page.incidents_where(lambda incident: incident.is_open))
 
 
 @bp.get("/scheduled-maintenances.json")
+@reads(BOARD, JSONP)
 def scheduled_maintenances():
     """Upcoming, active and recent maintenance windows (cancelled ones are left out)."""
     return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda window: True))
 
 
 @bp.get("/scheduled-maintenances/upcoming.json")
+@reads(BOARD, JSONP)
 def upcoming_maintenances():
     """Maintenance windows that have not started."""
     return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda w: w.state == "scheduled"))
 
 
 @bp.get("/scheduled-maintenances/active.json")
+@reads(BOARD, JSONP)
 def active_maintenances():
     """Maintenance windows in progress."""
     return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda w: w.state == "in_progress"))
-
-
-@bp.after_request
-def allow_cross_origin_reads(response):
-    """Banners and dashboards on other sites read these, as they read Statuspage's."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response

@@ -24,21 +24,17 @@ from handlers.auth import google
 from handlers.auth.credentials import local_sign_in_enabled, signed_in_user, user_is_admin
 from handlers.errors import error_response, is_api_request, render_error_page
 from handlers.auth.forms import LocalSignInForm
+from handlers.routes import SIGN_IN, declare, route_of
 from models import InvalidInput
 from models.credentials import normalize_email
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-PRIVATE_PREFIXES = ("/admin/", "/auth/")
-
-
-def is_private_path(path):
-    """Whether `path` is one of the pages allowed to use the session cookie."""
-    return path == "/admin" or path.startswith(PRIVATE_PREFIXES)
+declare(bp, SIGN_IN)
 
 
 class PrivateSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, saved only under /admin and /auth.
+    """Flask's signed-cookie session, saved only on surfaces that declare they use it (admin, sign-in).
 
     App Engine's edge cache will not cache a response that sets a cookie, so public
     pages must never set one, whatever a template or view touches.
@@ -46,7 +42,7 @@ class PrivateSessionInterface(SecureCookieSessionInterface):
 
     def save_session(self, app, session, response):
         """Write (or clear) the cookie for admin and sign-in pages; never elsewhere."""
-        if is_private_path(request.path):
+        if route_of(app, request.environ).surface.session:
             super().save_session(app, session, response)
 
 

@@ -6,9 +6,10 @@ that integration in the audit log. Answers are JSON, errors included.
 """
 
 from handlers.hooks.views import bp
+from handlers.routes import HOOKS, declare
 
 
 def register(app):
     """Mount the hooks; they authenticate with bearer credentials, never cookies, so no CSRF."""
     app.extensions["csrf"].exempt(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(declare(bp, HOOKS))

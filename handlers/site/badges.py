@@ -13,6 +13,7 @@ import pathlib
 
 from flask import Response, current_app, render_template
 
+from handlers.routes import BOARD, reads, service_tags
 from handlers.site.views import bp
 from models import Board, NotFound, Service
 
@@ -81,6 +82,7 @@ def _answer(body, status=200):
 
 
 @bp.get("/badges/board.svg")
+@reads(BOARD)
 def board_badge():
     """The whole board's badge: the site's name and the front page's one-line answer, in the worst colour."""
     board = Board.now()
@@ -90,6 +92,7 @@ def board_badge():
 
 
 @bp.get("/badges/<service_id>.svg")
+@reads(service_tags)
 def service_badge(service_id):
     """One service's badge: its name and current status, in its level's colour (a grey 404 badge if unknown)."""
     try:

@@ -7,6 +7,7 @@ import itertools
 import icalendar
 from flask import Response, current_app, render_template, url_for
 
+from handlers.routes import BOARD, incident_tags, reads
 from handlers.site.views import bp
 from models import Board, Incident
 from models.times import utcnow
@@ -15,12 +16,14 @@ HISTORY_INCIDENTS = 200
 
 
 @bp.get("/incidents/<incident_id>")
+@reads(incident_tags)
 def incident(incident_id):
     """One incident: its updates as a timeline, the services it affected, how long it lasted."""
     return render_template("site/incident.html", incident=Incident.get_or_404(incident_id), now=utcnow())
 
 
 @bp.get("/history")
+@reads(BOARD)
 def history():
     """Past incidents, newest first, grouped by the month they started in."""
     incidents = Incident.past(HISTORY_INCIDENTS)
@@ -31,6 +34,7 @@ def history():
 
 
 @bp.get("/maintenance.ics")
+@reads(BOARD)
 def maintenance_calendar():
     """Upcoming and current maintenance windows as an iCalendar feed (icalendar escapes every field)."""
     board = Board.now()

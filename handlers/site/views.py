@@ -8,18 +8,20 @@ page. Pages set no cookie, so the page cache, App Engine's edge and browsers sha
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from handlers import api
+from handlers.routes import BOARD, META, SITE, comma_set, declare, reads, repeated_set, service_tags
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Board, Event, Service, ServiceList, uptime, utcnow
 
-bp = Blueprint("site", __name__)
+bp = declare(Blueprint("site", __name__), SITE)
 
 SERVICE_PAGE_EVENTS = 50
 REFRESH_SECONDS = 60
 
 
 @bp.get("/")
+@reads(BOARD)
 def index():
     """The board: overall banner, every service's status by list, and the recent history."""
     board = Board.now(current_app.config["HISTORY_DAYS"])
@@ -30,6 +32,7 @@ def index():
 
 
 @bp.get("/services/<service_id>")
+@reads(service_tags)
 def service(service_id):
     """One service: its current status, description and newest events."""
     service = Service.get_or_404(service_id)
@@ -48,6 +51,7 @@ def service(service_id):
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>/<day:day>")
+@reads(service_tags)
 def archive(service_id, year, month=None, day=None):
     """A service's events of one year, month or day, with links to the periods around it.
 
@@ -66,6 +70,7 @@ def archive(service_id, year, month=None, day=None):
 
 
 @bp.get("/service-lists")
+@reads(BOARD, {"filter": repeated_set, "status": repeated_set})
 def service_lists():
     """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
     board = Board.now()
@@ -98,6 +103,7 @@ def _chosen(name, known, what):
 
 
 @bp.get("/service-lists/<list_id>")
+@reads(BOARD)
 def service_list(list_id):
     """One service list: its services with their status and recent history."""
     service_list = ServiceList.get_or_404(list_id)
@@ -106,6 +112,7 @@ def service_list(list_id):
 
 
 @bp.get("/summary")
+@reads(BOARD)
 def summary():
     """Each service list with the worst current status of its services."""
     board = Board.now()
@@ -113,6 +120,7 @@ def summary():
 
 
 @bp.get("/documentation")
+@reads(META)
 def documentation():
     """The public REST API for readers; its reference is rendered from the API's OpenAPI description."""
     return render_template(
@@ -124,24 +132,28 @@ def documentation():
 
 
 @bp.get("/rss")
+@reads(BOARD, {"services": comma_set})
 def rss():
     """The newest events as RSS 2.0; `?services=a,b` keeps only those services."""
     return feeds.feed_response("site.rss", "rss")
 
 
 @bp.get("/atom")
+@reads(BOARD, {"services": comma_set})
 def atom():
     """The newest events as an Atom feed, one entry per event; same filter as /rss."""
     return feeds.feed_response("site.atom", "atom")
 
 
 @bp.get("/favicon.ico")
+@reads(META)
 def favicon():
     """Browsers and crawlers ask for /favicon.ico whatever the page says; answer the SVG icon."""
     return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/robots.txt")
+@reads(META)
 def robots():
     """The public pages may be indexed; the admin pages and the API need not be."""
     body = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"

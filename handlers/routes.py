@@ -1,0 +1,310 @@
+"""What a URL is, declared once where its route is: the only home of URL knowledge.
+
+Each blueprint (and the few app-level routes) declares its **surface**: whether its answers
+are public and may be shared by every reader, its Datastore deadline, whether its errors are
+JSON or pages, whether it may use the session cookie, whether its answers are files. Each
+public view declares what it **reads** (`@reads`, modelled on warehouse's `origin_cache`):
+its cache tags, as a function of its URL arguments, and exactly the query arguments it
+reads, each with its normaliser.
+
+The page cache, the NDB middleware's deadline, the error path, the security headers and
+the session read these declarations (`route_of(app, environ)`), which need no Flask context.
+A route without a declaration is private and uncached. A public view sees only the query
+arguments it declared, normalised; in tests, reading any other one raises.
+"""
+
+import dataclasses
+import threading
+import urllib.parse
+from collections.abc import Callable
+
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+
+from handlers.responses import valid_callback
+from models.audit import EVERYTHING as ALL
+
+ROUTE_KEY = "stashboard.route"
+READ_DEADLINE = "DATASTORE_READ_DEADLINE"
+WRITE_DEADLINE = "DATASTORE_WRITE_DEADLINE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Surface:
+    """What every route of a blueprint shares.
+
+    public: its answers may be kept by the page cache and edges and shared by every reader
+    (pages get the public CSP, may be framed, tell other sites the origin); else private:
+    `private, no-store`, the private page CSP, never framed.
+    """
+
+    name: str
+    public: bool = False
+    deadline: str = WRITE_DEADLINE  # the config key of its Datastore RPCs' deadline
+    errors: str = "html"  # "json" or "html"
+    session: bool = False  # may read and set the session cookie (sign-in and admin)
+    files: bool = False  # answers are files with their own max-age (edges may serve them stale)
+
+
+PRIVATE = Surface("private")
+SITE = Surface("site", public=True, deadline=READ_DEADLINE)
+FILES = Surface("files", public=True, deadline=READ_DEADLINE, files=True)
+PUBLIC_API = Surface("public-api", public=True, deadline=READ_DEADLINE, errors="json")
+ADMIN = Surface("admin", session=True)
+ADMIN_API = Surface("admin-api", errors="json", session=True)
+SIGN_IN = Surface("sign-in", session=True)
+HOOKS = Surface("hooks", errors="json")
+TASKS = Surface("tasks")
+
+
+# --- the query arguments a public view reads ------------------------------------
+
+
+def given(values):
+    """The first value, stripped; nothing when blank (`start`, `end`)."""
+    value = values[0].strip() if values else ""
+    return [value] if value else []
+
+
+def jsonp(values):
+    """A JSONP function name, kept only when it is a plain one; anything else is refused."""
+    if not values:
+        return []
+    if not valid_callback(values[0]):
+        raise ValueError("'callback' must be a JavaScript function name: letters, digits, _, $ and dots.")
+    return values[:1]
+
+
+def comma_set(values):
+    """A comma-separated set of names (`services=b,a,b`): sorted, without repeats or blanks."""
+    names = {name.strip() for value in values[:1] for name in value.split(",") if name.strip()}
+    return [",".join(sorted(names))] if names else []
+
+
+def repeated_set(values):
+    """A repeatable argument (`filter=a&filter=b`): its values sorted, without repeats or blanks."""
+    return sorted({value.strip() for value in values if value.strip()})
+
+
+JSONP = {"callback": jsonp}
+
+# The tags public answers carry; the models' `cache_purges` name the same ones.
+BOARD = ("board",)  # anything on the board: services, events, incidents, maintenance
+META = ("meta",)  # what changes only with statuses, images or a deploy (ALL covers those)
+
+
+def numeric(value):
+    """A decimal id as its number (`0123` is `123`), so both spellings carry one tag."""
+    return str(int(value)) if value.isdigit() else value
+
+
+def service_tags(service_id, **_):
+    """An answer about one service."""
+    return (f"service:{service_id}",)
+
+
+def incident_tags(incident_id, **_):
+    """An answer about one incident, however its id is spelled."""
+    return (f"incident:{numeric(incident_id)}",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reads:
+    """What a public answer depends on: its cache tags (from its URL arguments) and its query arguments."""
+
+    tags: Callable[..., tuple]
+    args: dict
+
+    def tags_for(self, view_args):
+        """The answer's tags, ALL first."""
+        return (ALL, *self.tags(**view_args))
+
+    def normalise(self, query_string):
+        """The declared arguments of `query_string`, normalised, as sorted (name, value) pairs;
+        ValueError says why one is refused."""
+        pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True)
+        found = {}
+        for name, value in pairs:
+            if name in self.args:
+                found.setdefault(name, []).append(value)
+        return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
+
+
+def reads(tags, args=None):
+    """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query arguments."""
+    function = tags if callable(tags) else (lambda **_: tuple(tags))
+    declared = Reads(function, dict(args or {}))
+
+    def decorate(view):
+        view.reads = declared
+        return view
+
+    return decorate
+
+
+def declare(target, surface):
+    """Declare the surface of a blueprint (or a view function registered on the app itself)."""
+    target.surface = surface
+    return target
+
+
+def declared(surface):
+    """Declare the surface of a view registered on the app itself; a decorator."""
+    return lambda view: declare(view, surface)
+
+
+def declare_endpoint(app, endpoint, surface):
+    """Declare the surface of an app-level endpoint whose view takes no attribute (Flask's `static`)."""
+    app.extensions.setdefault("stashboard.endpoints", {})[endpoint] = surface
+
+
+# --- which route a request is ---------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """A request's declaration: its surface, and its reads and URL arguments when it matched a public view."""
+
+    surface: Surface
+    reads: Reads | None = None
+    view_args: dict = dataclasses.field(default_factory=dict)
+    near: str | None = None  # unmatched: the prefix of the surface it fell under
+
+    @property
+    def cached(self):
+        """Whether the page cache may keep and share this answer."""
+        return self.surface.public and not self.surface.files and self.reads is not None
+
+    def tags(self):
+        """The answer's cache tags (ALL first)."""
+        return self.reads.tags_for(self.view_args)
+
+
+class _Declarations:
+    """An app's declarations, looked up per endpoint (never per path: memory stays flat)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.by_endpoint = {}
+        self.prefixes = None
+        self.lock = threading.Lock()
+
+    def of_endpoint(self, endpoint):
+        app = self.app
+        blueprint = app.blueprints.get(endpoint.rpartition(".")[0]) if "." in endpoint else None
+        if blueprint is not None:
+            surface = getattr(blueprint, "surface", PRIVATE)
+        else:
+            endpoints = app.extensions.get("stashboard.endpoints", {})
+            surface = endpoints.get(endpoint) or getattr(app.view_functions.get(endpoint), "surface", PRIVATE)
+        view_reads = getattr(app.view_functions.get(endpoint), "reads", None)
+        return surface, view_reads if surface.public else None
+
+    def of_rule(self, rule):
+        """(surface, reads) of a matched rule, kept per endpoint (the rules of one view share them)."""
+        found = self.by_endpoint.get(rule.endpoint)
+        if found is None:
+            found = self.of_endpoint(rule.endpoint)
+            with self.lock:
+                self.by_endpoint[rule.endpoint] = found
+        return found
+
+    def of_unmatched(self, path):
+        """The surface of the blueprint whose prefix shares most of `path` (a whole prefix first);
+        none: the public site's."""
+        if self.prefixes is None:
+            self.prefixes = [(blueprint.url_prefix.strip("/").split("/"), getattr(blueprint, "surface", PRIVATE))
+                             for blueprint in self.app.blueprints.values() if blueprint.url_prefix]
+        segments = path.strip("/").split("/")
+        best, best_score, near = SITE, (0, False), None
+        for prefix, surface in self.prefixes:
+            shared = 0
+            while shared < min(len(prefix), len(segments)) and prefix[shared] == segments[shared]:
+                shared += 1
+            score = (shared, shared == len(prefix))
+            if shared and score > best_score:
+                best, best_score, near = surface, score, "/" + "/".join(prefix)
+        return best, (None if best_score[1] else near)
+
+
+def route_of(app, environ):
+    """The declaration of the request in `environ` (kept in it: every layer asks once)."""
+    found = environ.get(ROUTE_KEY)
+    if found is not None:
+        return found
+    declarations = app.extensions.get("stashboard.routes")
+    if declarations is None:
+        declarations = app.extensions.setdefault("stashboard.routes", _Declarations(app))
+    try:
+        rule, view_args = app.url_map.bind_to_environ(environ).match(return_rule=True)
+    except (NotFound, MethodNotAllowed, RequestRedirect):
+        surface, near = declarations.of_unmatched(environ.get("PATH_INFO", ""))
+        found = Route(surface, near=near)
+    except HTTPException:  # e.g. a malformed host: nothing to declare, so private
+        found = Route(PRIVATE)
+    else:
+        surface, view_reads = declarations.of_rule(rule)
+        found = Route(surface, view_reads, view_args)
+    environ[ROUTE_KEY] = found
+    return found
+
+
+# --- a public view sees only what it declared -----------------------------------
+
+
+class UndeclaredArgument(LookupError):
+    """A public view read a query argument it did not declare (raised in tests only)."""
+
+
+class DeclaredArgs(ImmutableMultiDict):
+    """`request.args` of a public view: its declared arguments, normalised; in tests, reading
+    another raises, so a view cannot depend on an argument its cache key leaves out."""
+
+    def __init__(self, pairs=(), declared=(), strict=False):
+        super().__init__(pairs)
+        self.declared = frozenset(declared)
+        self.strict = strict
+
+    def _check(self, key):
+        if self.strict and key not in self.declared:
+            raise UndeclaredArgument(f"this view reads ?{key}= without declaring it in @reads(args=…)")
+
+    def __getitem__(self, key):
+        self._check(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None, type=None):
+        self._check(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):
+        self._check(key)
+        return super().getlist(key, type)
+
+    def __contains__(self, key):
+        self._check(key)
+        return super().__contains__(key)
+
+
+def register(app):
+    """Give public views only their declared, normalised query arguments (a refused one is a 400)."""
+    from flask import request
+
+    declare_endpoint(app, "static", FILES)
+
+    @app.before_request
+    def declared_args_only():
+        """A public view reads the arguments its cache key holds, as the key holds them."""
+        route = route_of(app, request.environ)
+        if not route.surface.public:
+            return
+        if route.reads is None:
+            request.args = DeclaredArgs()
+            return
+        try:
+            pairs = route.reads.normalise(request.environ.get("QUERY_STRING", ""))
+        except ValueError as error:
+            request.args = DeclaredArgs()
+            raise BadRequest(str(error)) from None
+        request.args = DeclaredArgs(pairs, route.reads.args, strict=app.testing)
