@@ -1,4 +1,5 @@
-"""One error path per surface: JSON under the API roots, the site's pages elsewhere."""
+"""One error path per surface: JSON where the route's surface says so (the API roots, the
+hooks: handlers/routes.py), the site's pages elsewhere."""
 
 from flask import Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, ServiceUnavailable

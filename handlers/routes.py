@@ -96,7 +96,8 @@ META = ("meta",)  # what changes only with statuses, images or a deploy (ALL cov
 
 def numeric(value):
     """A decimal id as its number (`0123` is `123`), so both spellings carry one tag."""
-    return str(int(value)) if value.isdigit() else value
+    # Bounded: int() of thousands of digits is slow, and refused past 4300 (no id is that long anyway).
+    return str(int(value)) if value.isascii() and value.isdigit() and len(value) <= 40 else value
 
 
 def service_tags(service_id, **_):
@@ -228,14 +229,24 @@ class _Declarations:
         return best, (None if best_score[1] else near)
 
 
+def _declarations(app):
+    found = app.extensions.get("stashboard.routes")
+    if found is None:
+        found = app.extensions.setdefault("stashboard.routes", _Declarations(app))
+    return found
+
+
+def declaration_of(app, endpoint):
+    """(surface, reads) of an endpoint: reads only on a public surface (a test walks the URL map with it)."""
+    return _declarations(app).of_endpoint(endpoint)
+
+
 def route_of(app, environ):
     """The declaration of the request in `environ` (kept in it: every layer asks once)."""
     found = environ.get(ROUTE_KEY)
     if found is not None:
         return found
-    declarations = app.extensions.get("stashboard.routes")
-    if declarations is None:
-        declarations = app.extensions.setdefault("stashboard.routes", _Declarations(app))
+    declarations = _declarations(app)
     try:
         rule, view_args = app.url_map.bind_to_environ(environ).match(return_rule=True)
     except (NotFound, MethodNotAllowed, RequestRedirect):

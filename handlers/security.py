@@ -5,14 +5,20 @@ What each kind of answer may do, as its Content-Security-Policy says:
   script, style or event handler anywhere (templates link static/js and static/css);
   any site may frame it, because status pages are embedded in help centres and a page
   with nothing to click that changes anything cannot be clickjacked into harm;
-* an admin or sign-in page: the same, never framed (X-Frame-Options too, for old
+* a page of a private surface (admin, sign-in, and any route not declared public, as
+  its route's declaration says: handlers/routes.py): the same, never framed (X-Frame-Options too, for old
   browsers); its forms may also lead to Google, because Chromium checks form-action on
   every redirect of a form's navigation and "Sign in with Google" posts to /auth/google,
   which redirects to accounts.google.com (as does IAP's sign-out);
 * anything that is not a page (API JSON and JSONP, feeds, files, plain text): nothing at
   all, should a browser ever open it as a document. Other sites' pages still load JSONP
   and the widget as scripts and fetch the API: a script's or fetch's own CSP does not apply
-  to the page that loads it, and the public API keeps `Access-Control-Allow-Origin: *`.
+  to the page that loads it, and the public APIs keep `Access-Control-Allow-Origin: *`
+  (flask-cors, handlers/api/__init__.py).
+
+These stay hand-written rather than flask-talisman: Talisman sets one policy for the app
+(per-view only by decorating every view), not one per surface read from the route's
+declaration, and adds headers and an HTTPS redirect the app does not want.
 
 The page cache stores an answer with its headers, so a cached page is replayed with them.
 App Engine serves /static and /images itself; app.yaml gives those answers the same headers.
