@@ -18,6 +18,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable
 
+from flask import request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
@@ -300,8 +301,6 @@ class DeclaredArgs(ImmutableMultiDict):
 
 def register(app):
     """Give public views only their declared, normalised query arguments (a refused one is a 400)."""
-    from flask import request
-
     declare_endpoint(app, "static", FILES)
 
     @app.before_request
