@@ -7,9 +7,9 @@ endpoints are open for trying out.
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from handlers import notify, probing
 from handlers.legacy import migrate
 from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
+from workers import notify, probes
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -40,7 +40,7 @@ def deliver_notification(notification_id):
 def run_probes():
     """Run every probe that is due and post Down or Up where a probe crossed its threshold."""
     with acting_as(SYSTEM_ACTOR):
-        return jsonify(probing.run_due(current_app))
+        return jsonify(probes.run_due(current_app))
 
 
 @bp.get("/rebuild-history")

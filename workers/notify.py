@@ -19,9 +19,9 @@ import logging
 import threading
 import time
 
-from handlers import outbound
 from handlers.context import ndb_context
 from models import outbox
+from workers import outbound
 
 log = logging.getLogger(__name__)
 
