@@ -86,7 +86,7 @@ def from_environment(env=os.environ, secret_source=None):
         "WTF_CSRF_TIME_LIMIT": None,
         # Tests hand in a google.auth.transport.Request that never reaches Google.
         "GOOGLE_TRANSPORT": None,
-        # --- notifications out and probes (handlers/notify.py, handlers/probing.py) ---
+        # --- notifications out and probes (workers/notify.py, workers/probes.py) ---
         # Cloud Tasks queue that pushes each notification at once on App Engine
         # (projects/PROJECT/locations/REGION/queues/NAME); without it the cron sweep sends them.
         "OUTBOX_QUEUE": env.get("OUTBOX_QUEUE", ""),

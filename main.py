@@ -7,9 +7,10 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, hooks, notify, routes, security, site, tasks, warmup
+from handlers import admin, api, auth, cli, errors, hooks, routes, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
+from workers import notify
 
 
 def create_app(test_config=None, secret_source=None):
@@ -50,7 +51,7 @@ def create_app(test_config=None, secret_source=None):
     # `flask --app main` command (models/install.py), never by a reader's GET.
     warmup.register(app)
     hooks.register(app)
-    # Sends what the outbox records, once each write commits (handlers/notify.py).
+    # Sends what the outbox records, once each write commits (workers/notify.py).
     app.extensions["stashboard.dispatcher"] = notify.Dispatcher(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.

@@ -46,9 +46,10 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
 from handlers.routes import route_of
-from models import AuditEntry, observe_changes, utcnow
+from models import AuditEntry, utcnow
 from models.audit import EVERYTHING as ALL
 from models.audit import NOTHING
+from models.signals import change_committed
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,14 @@ class PageCache:
         # Whether the last look at the audit log failed: then no answer can be vouched for.
         self.unsure = False
         self.seen = {}
-        observe_changes(self)
+        # This app's committed changes only; held weakly, so the cache goes away with its app.
+        change_committed.connect(self.committed, sender=self.namespace)
 
     # --- invalidation ---------------------------------------------------------
+
+    def committed(self, namespace, entry):
+        """Receive models.signals.change_committed for this app's namespace."""
+        self.changed(entry)
 
     def changed(self, entry):
         """An audited change committed in this process: drop what it touches."""

@@ -24,6 +24,7 @@ from models import (
     install,
     utcnow,
 )
+from models.rebuild import rebuild_board
 
 
 def _operator():
@@ -143,13 +144,14 @@ def seed_demo():
 @click.option("--start-after", metavar="SERVICE_ID", default="", help="Resume an interrupted run after this service.")
 @_in_context
 def rebuild_history(start_after):
-    """Rebuild every service's newest event, current status and day rollups from its events: for
-    boards written before rollups existed, or after a bulk import.
+    """Rebuild every service's newest event, current status and day rollups from its events, and
+    the notices from the incidents and maintenance windows: for boards written before rollups
+    existed, or after a bulk import (the daily cron job runs the same rebuild).
 
     Idempotent: a service already right is only read. Services are walked in id order and the
     progress bar names the last one done, so an interrupted run resumes with --start-after.
     """
-    run = Event.rebuild_all(start_after)
+    run = rebuild_board(start_after)
     changed, done = 0, start_after
     try:
         with click.progressbar(length=len(run), label="Rebuilding history", item_show_func=_done_up_to) as bar:

@@ -7,10 +7,11 @@ endpoints are open for trying out.
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from handlers import notify, probing
 from handlers.legacy import migrate
 from handlers.routes import TASKS, declare
-from models import SYSTEM_ACTOR, Event, Incident, Maintenance, Notices, acting_as
+from models import SYSTEM_ACTOR, Maintenance, acting_as
+from models.rebuild import rebuild_board
+from workers import notify, probes
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -41,23 +42,23 @@ def deliver_notification(notification_id):
 def run_probes():
     """Run every probe that is due and post Down or Up where a probe crossed its threshold."""
     with acting_as(SYSTEM_ACTOR):
-        return jsonify(probing.run_due(current_app))
+        return jsonify(probes.run_due(current_app))
 
 
 @bp.get("/rebuild-history")
 def rebuild_history():
-    """Rebuild services' newest events, statuses and day rollups from their events (the safety net).
+    """Rebuild services' newest events, statuses and day rollups from their events, and the
+    notices from the incidents and maintenance windows (the safety net, as `flask rebuild-history`).
 
     Idempotent: a service already right is only read, so a run cut short by the request
     deadline is finished by the next one; `?start_after=ID` resumes after a service by hand.
     """
-    run = Event.rebuild_all(request.args.get("start_after", ""))
+    run = rebuild_board(request.args.get("start_after", ""))
     changed = 0
     with acting_as(SYSTEM_ACTOR):
         for service_id, service_changed in run:
             changed += service_changed
             current_app.logger.info("Rebuilt history up to service %s", service_id)
-        Notices.rebuild(Incident.past(), Maintenance.newest())
     return jsonify({"services": len(run), "changed": changed})
 
 

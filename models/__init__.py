@@ -1,7 +1,7 @@
 """The board's entities, stored with Cloud NDB in Firestore in Datastore mode."""
 
 from models.audit import SYSTEM as SYSTEM_ACTOR
-from models.audit import Actor, AuditEntry, acting_as, observe_changes
+from models.audit import Actor, AuditEntry, acting_as
 from models.board import Board
 from models.credentials import Admin, ApiToken
 from models.errors import Conflict, InvalidInput, NotFound, StashboardError
@@ -43,7 +43,6 @@ __all__ = [
     "http_date",
     "image_path",
     "install",
-    "observe_changes",
     "utc_midnight",
     "uptime",
     "utcnow",

@@ -2,7 +2,8 @@
 
 Every write to the board goes through `insert` or `change` below: one transaction
 that re-reads what it changes, refuses what it must, and appends the audit entry.
-The log is also how every instance learns that the board changed (see `since`).
+The log is also how every instance learns that the board changed (see `since`); in
+the process that wrote an entry, models.signals.change_committed says so at once.
 """
 
 import contextlib
@@ -10,10 +11,10 @@ import contextvars
 import dataclasses
 import datetime
 import functools
-import weakref
 
 from google.cloud import ndb
 
+from models import signals
 from models.errors import Conflict, InvalidInput, NotFound
 from models.times import utcnow
 
@@ -38,7 +39,6 @@ TRANSACTION_RETRIES = 4
 EVERYTHING = "*"
 NOTHING = "-"
 _actor = contextvars.ContextVar("stashboard_actor", default=SYSTEM)
-_observers = weakref.WeakSet()
 
 
 @contextlib.contextmanager
@@ -56,17 +56,8 @@ def current_actor():
     return _actor.get()
 
 
-def observe_changes(observer):
-    """Call `observer.changed(entry)` for each audit entry once its transaction has committed.
-
-    Held weakly: an observer (the page cache of one app) goes away with its app.
-    """
-    _observers.add(observer)
-
-
-def _notify(entry):
-    for observer in list(_observers):
-        observer.changed(entry)
+def _committed(entry):
+    signals.change_committed.send(signals.namespace_of(entry.key), entry=entry)
 
 
 def snapshot(entity):
@@ -132,7 +123,7 @@ class AuditEntry(ndb.Model):
             tags=purged_by(key),
         )
         entry.put()
-        ndb.get_context().call_on_commit(functools.partial(_notify, entry))
+        ndb.get_context().call_on_commit(functools.partial(_committed, entry))
         return entry
 
     @classmethod
@@ -159,22 +150,10 @@ class AuditEntry(ndb.Model):
         return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
 
 
-_before_writes = []
-
-
-def before_each_write(function):
-    """Call `function()` before each audited write's transaction; a decorator.
-
-    models/install.py installs a new board before its first write this way (it imports this
-    module, so this module cannot import it).
-    """
-    _before_writes.append(function)
-    return function
-
-
 def _installed_first():
-    for function in _before_writes:
-        function()
+    # models/install.py listens: it installs a new board before its first write (it
+    # imports this module, so this module cannot import it).
+    signals.writing.send(ndb.get_context().get_namespace() or "")
 
 
 def insert(entity, label, view=snapshot, then=None):

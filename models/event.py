@@ -1,5 +1,6 @@
 """Events: a service's history; the newest one gives its current status."""
 
+import dataclasses
 import datetime
 import functools
 import re
@@ -37,6 +38,16 @@ def legacy_event_id(sid):
     if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= ID_MAX:
         return pairs[0][1]
     return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Appended:
+    """What appending an event leaves at hand, so that a reply needs no second read: the
+    event, its Status (None if that status is gone) and the key of the board's default status."""
+
+    event: "Event"
+    status: Status | None
+    default_key: ndb.Key | None
 
 
 class Event(ndb.Model):
@@ -130,18 +141,15 @@ class Event(ndb.Model):
         when it has none). An event never sorts before the service's previous one;
         `at` (naive UTC, for seeding and imports) must be later than that one.
         The service's newest event, status and day rollup change in the same transaction.
+        Answers an Appended: the event with its Status, for the reply.
         """
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
-        if status_id is not None and str(status_id).strip():
-            named = Status.get_or_404(str(status_id).strip())
-            status_key = named.key
-        else:
-            named = status_key = None
+        named = Status.get_or_404(str(status_id).strip()) if status_id is not None and str(status_id).strip() else None
         posted = []
 
         def apply(current):
-            posted.append(cls._append(current, message, status_key, informational, at, named))
+            posted.append(cls.append_to(current, message, named, informational, at))
             BoardShard.write([current])
             return "update"
 
@@ -149,13 +157,35 @@ class Event(ndb.Model):
         return posted[-1]
 
     @classmethod
-    def _append(cls, current, message, status_key, informational, at=None, named=None):
-        """Store a new newest event of the service `current` (inside its transaction), tell
-        subscribers through the outbox, and update what the service keeps of it; the caller
-        writes the board row. `named` is the event's Status when the caller has it at hand."""
-        key = status_key or current.status_key(Status.default_key())
-        if key is None:
-            raise InvalidInput("No 'status' given and the board has no default status.")
+    def append_to(cls, current, message, status=None, informational=False, at=None):
+        """Append a new newest event to the service `current`, which the caller's transaction
+        already holds and stores (with its board row); tell subscribers through the outbox.
+
+        `status` is the event's Status, read by the caller, or None to keep the service's
+        (the default one when it has none). The one read here fetches the board's default
+        and that status together, so the answer (an Appended) needs no second look.
+        """
+        keys = [Installation.key_for()]
+        if status is None and current.current_status is not None:
+            keys.append(current.current_status)
+        installation, *kept = ndb.get_multi(keys, retries=0)
+        default_key = installation.default_status if installation else None
+        if status is None:
+            key = current.current_status or default_key
+            if key is None:
+                raise InvalidInput("No 'status' given and the board has no default status.")
+            # A service with no status yet takes the default one: its first event only.
+            status = kept[0] if kept else key.get(retries=0)
+        else:
+            key = status.key
+        event = cls._append(current, message, key, informational, at, status)
+        return Appended(event, status, default_key)
+
+    @classmethod
+    def _append(cls, current, message, key, informational, at=None, named=None):
+        """Store a new newest event of the service `current` with the status `key` (inside its
+        transaction), tell subscribers through the outbox, and update what the service keeps of
+        it. `named` is the event's Status when it is at hand."""
         timestamp = at or utcnow()
         previous = current.latest_event
         if previous is not None and previous.timestamp >= timestamp:
@@ -193,7 +223,7 @@ class Event(ndb.Model):
             if only_if is not None and not only_if(current):
                 return None
             old = current.current_status.id() if current.current_status else None
-            done.append((current, old, cls._append(current, message, status.key, False, named=status)))
+            done.append((current, old, cls.append_to(current, message, status).event))
             return "update"
 
         @ndb.transactional(retries=audit.TRANSACTION_RETRIES)

@@ -1,7 +1,8 @@
 """A new installation's defaults: the status images and the Up/Down/Warning statuses.
 
 Installed by App Engine's warmup request (handlers/warmup.py), by the first write (the
-audited-write helpers in models/audit.py call `ensure_installed` first) and by every
+audited-write helpers in models/audit.py send models.signals.writing first, which
+`ensure_installed` receives) and by every
 `flask --app main` command; never by a reader's GET, which shows an uninstalled board
 as it is (no statuses yet) rather than writing.
 """
@@ -11,7 +12,8 @@ import threading
 
 from google.cloud import ndb
 
-from models.audit import SYSTEM, AuditEntry, acting_as, before_each_write
+from models import signals
+from models.audit import SYSTEM, AuditEntry, acting_as
 from models.status import Installation, Status
 from models.status_image import FUGUE_ICONS, StatusImage
 
@@ -47,8 +49,7 @@ def install():
     return changed
 
 
-@before_each_write
-def ensure_installed():
+def ensure_installed(_namespace=None):
     """Install the board before this process's first write to it (no RPC after that).
 
     Inside a transaction nothing is done: the installation is a transaction of its own,
@@ -57,6 +58,10 @@ def ensure_installed():
     if _board_id() in _installed or ndb.in_transaction():
         return
     install()
+
+
+# Every namespace's writes; held strongly, for the process's life.
+signals.writing.connect(ensure_installed, weak=False)
 
 
 @ndb.transactional()

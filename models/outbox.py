@@ -16,10 +16,10 @@ worker (Cloud Tasks on App Engine, the cron sweep as the safety net):
 import datetime
 import functools
 import secrets
-import weakref
 
 from google.cloud import ndb
 
+from models import signals
 from models.errors import NotFound
 from models.status import Status
 from models.subscribers import Subscriber
@@ -30,20 +30,11 @@ BACKOFF_CAP = datetime.timedelta(hours=1)
 LEASE = datetime.timedelta(seconds=60)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
-_listeners = weakref.WeakSet()
-
-
-def listen(listener):
-    """Call `listener.enqueued(key)` once a transaction that enqueued a notification has committed.
-
-    Held weakly, like the page cache's observers: a dispatcher goes away with its app.
-    """
-    _listeners.add(listener)
 
 
 def _committed(key):
-    for listener in list(_listeners):
-        listener.enqueued(key)
+    # The app's dispatcher (workers/notify.py) listens and sets the sending going.
+    signals.notification_committed.send(signals.namespace_of(key), key=key)
 
 
 class Notification(ndb.Model):

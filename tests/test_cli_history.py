@@ -83,3 +83,23 @@ def test_an_interrupted_rebuild_says_where_to_resume(app, imported, monkeypatch)
     result = rebuild(app)
     assert result.exit_code != 0
     assert "Stopped after web-api; resume with --start-after web-api" in result.output
+
+
+@pytest.mark.parametrize("run", ["cli", "cron"])
+def test_the_command_and_the_cron_job_both_remake_the_notices(app, client, imported, run):
+    from models import Incident, Notices
+
+    Incident.open("Slow imports", ["imported"], "Looking into it.")
+    Notices.key_for().delete()  # lost, or written by a version before the notices
+    assert client.get("/api/v1/incidents").json["incidents"]  # the entities stay the truth
+    assert Notices.key_for().get() is None
+
+    if run == "cli":
+        result = rebuild(app)
+        assert result.exit_code == 0, result.output
+        assert "0 of 2 services changed." not in result.output  # 'imported' was rebuilt as well
+    else:
+        assert client.get("/_tasks/rebuild-history").json == {"services": 2, "changed": 1}
+
+    notices = Notices.key_for().get()
+    assert [entry["title"] for entry in notices.incidents] == ["Slow imports"]

@@ -98,7 +98,7 @@ def test_a_slack_subscriber_gets_escaped_text_and_blocks(emulator):
 
 
 def test_private_targets_are_refused_unless_allowed(emulator):
-    from handlers import outbound
+    from workers import outbound
 
     server = LocalServer([200])
     try:
@@ -209,7 +209,7 @@ def test_in_a_local_run_a_write_sets_the_delivery_going_without_waiting_for_it(e
 
 
 def test_on_app_engine_a_committed_notification_is_pushed_to_cloud_tasks(emulator):
-    from handlers.notify import Dispatcher
+    from workers.notify import Dispatcher
 
     app = make_app(OUTBOX_QUEUE="projects/p/locations/europe-west1/queues/outbox")
     created = []

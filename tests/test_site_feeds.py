@@ -20,7 +20,7 @@ def events(ndb_context):
     Event.post(api, "API up.", "up", at=start)
     Event.post(site, "Site up.", "up", at=start + datetime.timedelta(hours=1))
     Event.post(site, "Site slow.", "warning", at=start + datetime.timedelta(hours=2))
-    return Event.post(api, "API down.", "down", at=start + datetime.timedelta(hours=3))
+    return Event.post(api, "API down.", "down", at=start + datetime.timedelta(hours=3)).event
 
 
 @pytest.mark.parametrize("path", ["/rss", "/atom"])

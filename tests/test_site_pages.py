@@ -36,7 +36,7 @@ def board(ndb_context):
 
 
 def post(service_id, message, status=None, informational=None, at=None):
-    return Event.post(Service.get_or_404(service_id), message, status, informational, at=at)
+    return Event.post(Service.get_or_404(service_id), message, status, informational, at=at).event
 
 
 def test_front_page_says_all_systems_operational_when_every_service_is_up(client, board):

@@ -106,7 +106,8 @@ class Gunicorn:
     """The app under gunicorn on ADDRESS, as `make run` serves it."""
 
     def __init__(self, env):
-        command = [sys.executable, "-m", "gunicorn", "-b", ADDRESS, "--threads", "4", "main:app"]
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:tools.gunicorn_local", "-b", ADDRESS, "--threads", "4",
+                   "main:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
 
     def wait(self):

@@ -1,14 +1,11 @@
-"""The board: the admin home with the one-form incident update, and one service's page
-where its events are posted and pruned."""
+"""The board: the admin home with the one-form incident update (a service's own page, where
+its events are posted and pruned, is in services.py)."""
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 
-from handlers.admin.blueprint import bp, submit, when
-from handlers.admin.crud import Ask, asks_first
-from handlers.admin.forms import EventForm, IncidentForm
+from handlers.admin.blueprint import bp, submit
+from handlers.admin.forms import IncidentForm
 from models import Board, Event, Service
-
-HISTORY_PAGE = 50
 
 
 def _home(form, board, status=200):
@@ -36,54 +33,3 @@ def post_incident():
 
     done = submit(form, post, lambda service: f"Posted on {service.name}.", url_for("admin.index"))
     return done or _home(form, board, 400)
-
-
-def _service_page(service, board, form, status=200):
-    """A service's page: its current status and list, the event form, its newest events."""
-    page = render_template(
-        "admin/service.html",
-        service=service,
-        row=board.rows[0],
-        board=board,
-        events=Event.for_service(service.key, limit=HISTORY_PAGE),
-        form=form,
-    )
-    return page, status
-
-
-@bp.get("/services/<service_id>")
-def service(service_id):
-    """One service: post an event, read and prune its history."""
-    service = Service.get_or_404(service_id)
-    board = Board.of([service], with_lists=True)
-    return _service_page(service, board, EventForm().offer(board.statuses))
-
-
-@bp.post("/services/<service_id>/events")
-def post_event(service_id):
-    """Post an event (status + message) or an informational note for this service."""
-    service = Service.get_or_404(service_id)
-    board = Board.of([service], with_lists=True)
-    form = EventForm().offer(board.statuses)
-    done = submit(
-        form,
-        lambda: Event.post(service, form.message.data, form.status.data or None, form.informational.data),
-        f"Posted on {service.name}.",
-        url_for("admin.service", service_id=service.slug),
-    )
-    return done or _service_page(service, board, form, 400)
-
-
-@asks_first("/services/<service_id>/events/<sid>/delete")
-def delete_event(service_id, sid):
-    """Delete a wrong event, after asking; the service's status follows its newest remaining event."""
-    service = Service.get_or_404(service_id)
-    event = Event.get_for_service(service.key, sid)
-    return Ask(
-        f"Delete this event of {service.name}?",
-        f"“{event.message}” ({when(event.timestamp)})",
-        "Delete event",
-        cancel=url_for("admin.service", service_id=service.slug),
-        act=event.delete,
-        done="Deleted the event.",
-    )

@@ -37,6 +37,11 @@ def choices(pairs):
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def service_choices(board):
+    """Every service on the board as options, by name."""
+    return choices((row.service.slug, row.service.name) for row in board.rows)
+
+
 def status_choices(statuses, keep_label=None):
     """The statuses as options, "Name (Level)", after a "keep the current one" option if given."""
     pairs = [(status.slug, f"{status.name} ({status.level.title()})") for status in statuses]

@@ -1,20 +1,16 @@
-"""Incidents and maintenance windows: open, update, resolve and write up incidents; announce
-and cancel maintenance. Opening, editing and deleting an incident and announcing a window
-use the admin's one form shape (crud.py); each change is one audited transaction."""
+"""Incidents: open, update, resolve and write up incidents. Opening, editing and deleting an
+incident use the admin's one form shape (crud.py); each change is one audited transaction.
+The incidents page also lists the maintenance windows (managed in maintenance.py)."""
 
 from flask import render_template, url_for
 
-from handlers.admin.blueprint import bp, submit, when
-from handlers.admin.crud import Ask, EntityForm, Managed, asks_first, crud_routes
-from handlers.admin.forms import EditIncidentForm, IncidentUpdateForm, MaintenanceForm, OpenIncidentForm
-from handlers.admin.forms import choices, status_choices
+from handlers.admin.blueprint import bp, submit
+from handlers.admin.crud import Managed, crud_routes
+from handlers.admin.forms import EditIncidentForm, IncidentUpdateForm, OpenIncidentForm
+from handlers.admin.forms import service_choices, status_choices
 from models import Board, Incident, Maintenance
 
 PAST = 50
-
-
-def _service_choices(form):
-    form.services.choices = choices((row.service.slug, row.service.name) for row in Board.now().rows)
 
 
 @bp.get("/incidents/")
@@ -42,7 +38,7 @@ class Incidents(Managed):
     def fill(self, form):
         """Offer every service and status (an edit form has neither)."""
         if isinstance(form, OpenIncidentForm):
-            _service_choices(form)
+            form.services.choices = service_choices(Board.now())
             form.status.choices = status_choices(Board.now().statuses, "Keep their current status")
 
     def form_for(self, entity):
@@ -91,42 +87,3 @@ def post_incident_update(incident_id):
     done = submit(form, lambda: incident.post_update(form.message.data, form.state.data, form.statuses()),
                   "Posted the update.", url_for("admin.incident", incident_id=incident.incident_id))
     return done or _incident_page(incident, form, 400)
-
-
-class Windows(Managed):
-    """Maintenance windows: announced here, cancelled after asking (not edited: cancel and announce anew)."""
-
-    noun = "maintenance"
-    form_class = MaintenanceForm
-    new_title = "Announce maintenance"
-    home = "admin.incidents"
-
-    def named(self, window):
-        """Named in the words as "the maintenance Database upgrade"."""
-        return f"the maintenance {window.title}"
-
-    def fill(self, form):
-        """Offer every service."""
-        _service_choices(form)
-
-    def create(self, form):
-        """Announce a maintenance window."""
-        return Maintenance.schedule(form.title.data, form.message.data, form.services.data, form.starts.data,
-                                    form.ends.data)
-
-
-bp.add_url_rule("/maintenance/new", view_func=EntityForm.as_view("schedule_maintenance", Windows()))
-
-
-@asks_first("/maintenance/<maintenance_id>/cancel")
-def cancel_maintenance(maintenance_id):
-    """Cancel a maintenance window, after asking; one in progress ends now."""
-    window = Maintenance.get_or_404(maintenance_id)
-    return Ask(
-        f"Cancel the maintenance “{window.title}”?",
-        f"{when(window.starts)} to {when(window.ends)}. Services in maintenance get back the status they had.",
-        "Cancel maintenance",
-        cancel=url_for("admin.incidents"),
-        act=window.cancel,
-        done=f"Cancelled the maintenance “{window.title}”.",
-    )

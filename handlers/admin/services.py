@@ -1,10 +1,14 @@
-"""Creating, editing and deleting services (a service's own page is on the board, board.py)."""
+"""Services: creating, editing and deleting them, and a service's own page, where its events
+are posted and pruned."""
 
-from flask import url_for
+from flask import render_template, url_for
 
-from handlers.admin.crud import Managed, crud_routes
-from handlers.admin.forms import ServiceForm, choices
-from models import Service, ServiceList
+from handlers.admin.blueprint import bp, submit, when
+from handlers.admin.crud import Ask, Managed, asks_first, crud_routes
+from handlers.admin.forms import EventForm, ServiceForm, choices
+from models import Board, Event, Service, ServiceList
+
+HISTORY_PAGE = 50
 
 
 @crud_routes
@@ -41,3 +45,54 @@ class Services(Managed):
     def back(self, service):
         """A service's own page."""
         return url_for("admin.service", service_id=service.slug)
+
+
+def _service_page(service, board, form, status=200):
+    """A service's page: its current status and list, the event form, its newest events."""
+    page = render_template(
+        "admin/service.html",
+        service=service,
+        row=board.rows[0],
+        board=board,
+        events=Event.for_service(service.key, limit=HISTORY_PAGE),
+        form=form,
+    )
+    return page, status
+
+
+@bp.get("/services/<service_id>")
+def service(service_id):
+    """One service: post an event, read and prune its history."""
+    service = Service.get_or_404(service_id)
+    board = Board.of([service], with_lists=True)
+    return _service_page(service, board, EventForm().offer(board.statuses))
+
+
+@bp.post("/services/<service_id>/events")
+def post_event(service_id):
+    """Post an event (status + message) or an informational note for this service."""
+    service = Service.get_or_404(service_id)
+    board = Board.of([service], with_lists=True)
+    form = EventForm().offer(board.statuses)
+    done = submit(
+        form,
+        lambda: Event.post(service, form.message.data, form.status.data or None, form.informational.data),
+        f"Posted on {service.name}.",
+        url_for("admin.service", service_id=service.slug),
+    )
+    return done or _service_page(service, board, form, 400)
+
+
+@asks_first("/services/<service_id>/events/<sid>/delete")
+def delete_event(service_id, sid):
+    """Delete a wrong event, after asking; the service's status follows its newest remaining event."""
+    service = Service.get_or_404(service_id)
+    event = Event.get_for_service(service.key, sid)
+    return Ask(
+        f"Delete this event of {service.name}?",
+        f"“{event.message}” ({when(event.timestamp)})",
+        "Delete event",
+        cancel=url_for("admin.service", service_id=service.slug),
+        act=event.delete,
+        done="Deleted the event.",
+    )

@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incident_docs, incidents, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
+from handlers.api import incident_docs, incidents, maintenance, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
@@ -37,8 +37,8 @@ READ_ROUTES = (
     ("/status-images", "status_images", reads(META, JSONP)(views.list_status_images)),
     ("/incidents", "incidents", reads(BOARD, JSONP)(incidents.list_incidents)),
     ("/incidents/<incident_id>", "incident", reads(incident_tags, JSONP)(incidents.get_incident)),
-    ("/maintenances", "maintenances", reads(BOARD, JSONP)(incidents.list_maintenances)),
-    ("/maintenances/<maintenance_id>", "maintenance", reads(BOARD, JSONP)(incidents.get_maintenance)),
+    ("/maintenances", "maintenances", reads(BOARD, JSONP)(maintenance.list_maintenances)),
+    ("/maintenances/<maintenance_id>", "maintenance", reads(BOARD, JSONP)(maintenance.get_maintenance)),
 )
 WRITE_ROUTES = (
     ("/services", "POST", views.create_service),
@@ -56,8 +56,8 @@ WRITE_ROUTES = (
     ("/incidents/<incident_id>", "POST", incidents.edit_incident),
     ("/incidents/<incident_id>", "DELETE", incidents.delete_incident),
     ("/incidents/<incident_id>/updates", "POST", incidents.post_incident_update),
-    ("/maintenances", "POST", incidents.schedule_maintenance),
-    ("/maintenances/<maintenance_id>", "DELETE", incidents.cancel_maintenance),
+    ("/maintenances", "POST", maintenance.schedule_maintenance),
+    ("/maintenances/<maintenance_id>", "DELETE", maintenance.cancel_maintenance),
 )
 
 

@@ -2,6 +2,7 @@
 their objects, request fields and operations, declared once beside the rest."""
 
 from handlers.api import incidents as views
+from handlers.api import maintenance
 from handlers.api import openapi
 from handlers.api.openapi import ABSOLUTE_URL, RFC_1123, Field, Operation, _fields, _obj, _text, ref
 from models.fields import MESSAGE_MAX, SLUG, SLUG_MAX
@@ -64,10 +65,10 @@ openapi.OPERATIONS.update({
     views.post_incident_update: Operation("Incident", 201, fields="IncidentUpdateCreate"),
     views.edit_incident: Operation("Incident", fields="IncidentEdit"),
     views.delete_incident: Operation("Incident"),
-    views.list_maintenances: Operation("MaintenanceCollection"),
-    views.get_maintenance: Operation("Maintenance"),
-    views.schedule_maintenance: Operation("Maintenance", 201, fields="MaintenanceCreate"),
-    views.cancel_maintenance: Operation("Maintenance", errors=(409,)),
+    maintenance.list_maintenances: Operation("MaintenanceCollection"),
+    maintenance.get_maintenance: Operation("Maintenance"),
+    maintenance.schedule_maintenance: Operation("Maintenance", 201, fields="MaintenanceCreate"),
+    maintenance.cancel_maintenance: Operation("Maintenance", errors=(409,)),
 })
 openapi.TAGS.update({
     "incidents": "Incidents about one or more services, from investigating to resolved.",

@@ -1,10 +1,10 @@
-"""Incidents and maintenance windows in the v1 API: read on both roots, opened, updated,
-resolved, scheduled and cancelled by admins on /admin/api/v1."""
+"""Incidents in the v1 API: read on both roots, opened, updated, resolved and deleted by admins
+on /admin/api/v1 (maintenance windows are in maintenance.py)."""
 
 from handlers.api.params import changes, fields
 from handlers.api.shapes import url
 from handlers.responses import json_response
-from models import Incident, Maintenance, http_date
+from models import Incident, http_date
 
 PAST_INCIDENTS = 100
 
@@ -27,20 +27,6 @@ def incident_json(incident):
                          for c in update.changes]}
             for update in incident.timeline
         ],
-    }
-
-
-def maintenance_json(window):
-    """The Maintenance object: its window, services and state."""
-    return {
-        "id": window.maintenance_id,
-        "title": window.title,
-        "message": window.message,
-        "services": list(window.services),
-        "starts": http_date(window.starts),
-        "ends": http_date(window.ends),
-        "state": window.state,
-        "url": url("maintenance", maintenance_id=window.maintenance_id),
     }
 
 
@@ -87,29 +73,3 @@ def delete_incident(incident_id):
     body = incident_json(incident)
     incident.delete()
     return json_response(body)
-
-
-# --- maintenance -----------------------------------------------------------
-
-
-def list_maintenances():
-    """Maintenance windows, latest start first."""
-    return json_response({"maintenances": [maintenance_json(w) for w in Maintenance.newest()]})
-
-
-def get_maintenance(maintenance_id):
-    """One maintenance window."""
-    return json_response(maintenance_json(Maintenance.get_or_404(maintenance_id)))
-
-
-def schedule_maintenance():
-    """Announce a maintenance window: title, message, services (ids, comma-separated), starts and ends."""
-    given = fields()
-    window = Maintenance.schedule(given.get("title"), given.get("message"), given.get("services"),
-                                  given.get("starts"), given.get("ends"))
-    return json_response(maintenance_json(window), 201)
-
-
-def cancel_maintenance(maintenance_id):
-    """Cancel a window; one in progress ends now and its services get back what they had."""
-    return json_response(maintenance_json(Maintenance.get_or_404(maintenance_id).cancel()))

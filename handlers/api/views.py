@@ -68,8 +68,10 @@ def create_event(service_id):
     """Post an event: message required; status and informational optional."""
     service = Service.get_or_404(service_id)
     given = fields()
-    event = Event.post(service, given.get("message"), given.get("status"), given.get("informational"))
-    return json_response(event_json(event, Board.of([])), 201)
+    posted = Event.post(service, given.get("message"), given.get("status"), given.get("informational"))
+    # The transaction already read the event's status and the default: no second read for the reply.
+    statuses = Board([], [posted.status] if posted.status else [], posted.default_key)
+    return json_response(event_json(posted.event, statuses), 201)
 
 
 def current_event(service_id):

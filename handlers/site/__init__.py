@@ -1,6 +1,6 @@
 """The public status site: pages, archives, feeds and the API documentation page."""
 
-from handlers.site import badges, filters, incidents  # noqa: F401 (badges, incidents: their routes)
+from handlers.site import badges, filters, incidents, maintenance  # noqa: F401 (badges, incidents, maintenance: their routes)
 from handlers.site.archives import DayConverter
 from handlers.site.views import bp
 

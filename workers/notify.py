@@ -19,9 +19,10 @@ import logging
 import threading
 import time
 
-from handlers import outbound
 from handlers.context import ndb_context
 from models import outbox
+from models.signals import notification_committed
+from workers import outbound
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class Dispatcher:
         self.app = app
         self.namespace = app.config["NDB_NAMESPACE"] or ""
         self.tasks_client = None
-        outbox.listen(self)
+        # This app's notifications only; held weakly, so the dispatcher goes away with its app.
+        notification_committed.connect(self.enqueued, sender=self.namespace)
 
     def mode(self):
         """"cloud-tasks", "thread" or "sweep" (OUTBOX_DISPATCH, else chosen from where the app runs)."""
@@ -110,10 +112,8 @@ class Dispatcher:
             return "cloud-tasks"
         return "sweep" if config["GAE_ENV"] == "standard" or config.get("TESTING") else "thread"
 
-    def enqueued(self, key):
-        """Called once the transaction that enqueued `key` has committed (never raises)."""
-        if (key.namespace() or "") != self.namespace:
-            return
+    def enqueued(self, namespace, key):
+        """Receive models.signals.notification_committed: set `key`'s sending going (never raises)."""
         try:
             mode = self.mode()
             if mode == "cloud-tasks":

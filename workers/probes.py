@@ -2,9 +2,9 @@
 
 import concurrent.futures
 
-from handlers import outbound
 from models import Actor, acting_as
 from models.probes import Probe
+from workers import outbound
 
 PARALLEL = 8
 
