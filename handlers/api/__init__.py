@@ -8,7 +8,7 @@ import functools
 
 from flask import Blueprint, abort, request
 
-from handlers.api import incident_docs, incidents, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
+from handlers.api import incidents, openapi, statuspage, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response, valid_callback
