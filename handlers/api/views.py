@@ -3,7 +3,7 @@
 from flask import abort
 
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields, parse_bound
-from handlers.api.schemas import StatusImageSchema, event_json, list_json, service_json, status_json
+from handlers.api.schemas import EventSchema, StatusImageSchema, event_json, list_json, service_json, status_json
 from handlers.responses import json_response
 from models import LEVELS, Board, Event, Service, ServiceList, Status, StatusImage
 
@@ -61,7 +61,7 @@ def list_events(service_id):
     start, end = parse_bound("start"), parse_bound("end", end=True)
     board = Board.of([service])
     events = Event.for_service(service.key, start=start, end=end)
-    return json_response({"events": [event_json(event, board) for event in events]})
+    return json_response({"events": EventSchema(board).dump(events, many=True)})
 
 
 def create_event(service_id):
