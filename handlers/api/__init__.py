@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incident_docs, incidents, maintenance, openapi, statuspage, views  # noqa: F401 (incident_docs: its operations)
+from handlers.api import incidents, maintenance, openapi, statuspage, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response

@@ -1,33 +1,16 @@
 """Incidents in the v1 API: read on both roots, opened, updated, resolved and deleted by admins
 on /admin/api/v1 (maintenance windows are in maintenance.py)."""
 
-from handlers.api.params import changes, fields
-from handlers.api.shapes import url
+from handlers.api.incident_schema import IncidentEditFields, IncidentFields, IncidentSchema, IncidentUpdateFields
 from handlers.responses import json_response
-from models import Incident, http_date
+from models import Incident
 
 PAST_INCIDENTS = 100
 
 
 def incident_json(incident):
     """The Incident object: its state, affected services and updates, newest first."""
-    return {
-        "id": incident.incident_id,
-        "title": incident.title,
-        "state": incident.state,
-        "impact": incident.impact,
-        "services": list(incident.services),
-        "started": http_date(incident.started),
-        "resolved": http_date(incident.resolved) if incident.resolved else None,
-        "postmortem": incident.postmortem or None,
-        "url": url("incident", incident_id=incident.incident_id),
-        "updates": [
-            {"state": update.state, "message": update.message, "timestamp": http_date(update.at),
-             "changes": [{"service": c["service"], "old": c["old"], "new": c["new"], "sid": c["sid"]}
-                         for c in update.changes]}
-            for update in incident.timeline
-        ],
-    }
+    return IncidentSchema().dump(incident)
 
 
 # --- incidents -------------------------------------------------------------
@@ -46,7 +29,7 @@ def get_incident(incident_id):
 def open_incident():
     """Open an incident: title, services (ids, comma-separated) and message; optionally its state,
     impact, and new statuses for affected services (service=status pairs)."""
-    given = fields()
+    given = IncidentFields.read()
     incident = Incident.open(given.get("title"), given.get("services"), given.get("message"), given.get("state"),
                              given.get("statuses"), given.get("impact"))
     return json_response(incident_json(incident), 201)
@@ -55,7 +38,7 @@ def open_incident():
 def post_incident_update(incident_id):
     """Add an update to an incident: a message, optionally a new state (resolved ends it), impact and statuses."""
     incident = Incident.get_or_404(incident_id)
-    given = fields()
+    given = IncidentUpdateFields.read()
     incident = incident.post_update(given.get("message"), given.get("state"), given.get("statuses"),
                                     given.get("impact"))
     return json_response(incident_json(incident), 201)
@@ -64,7 +47,7 @@ def post_incident_update(incident_id):
 def edit_incident(incident_id):
     """Change an incident's title, postmortem (empty removes it) or impact."""
     incident = Incident.get_or_404(incident_id)
-    return json_response(incident_json(incident.edit(**changes(("title", "postmortem", "impact")))))
+    return json_response(incident_json(incident.edit(**IncidentEditFields.read(update=True))))
 
 
 def delete_incident(incident_id):

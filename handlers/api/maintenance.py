@@ -1,24 +1,14 @@
 """Maintenance windows in the v1 API: read on both roots, scheduled and cancelled by admins
 on /admin/api/v1."""
 
-from handlers.api.params import fields
-from handlers.api.shapes import url
+from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
 from handlers.responses import json_response
-from models import Maintenance, http_date
+from models import Maintenance
 
 
 def maintenance_json(window):
     """The Maintenance object: its window, services and state."""
-    return {
-        "id": window.maintenance_id,
-        "title": window.title,
-        "message": window.message,
-        "services": list(window.services),
-        "starts": http_date(window.starts),
-        "ends": http_date(window.ends),
-        "state": window.state,
-        "url": url("maintenance", maintenance_id=window.maintenance_id),
-    }
+    return MaintenanceSchema().dump(window)
 
 
 def list_maintenances():
@@ -33,7 +23,7 @@ def get_maintenance(maintenance_id):
 
 def schedule_maintenance():
     """Announce a maintenance window: title, message, services (ids, comma-separated), starts and ends."""
-    given = fields()
+    given = MaintenanceFields.read()
     window = Maintenance.schedule(given.get("title"), given.get("message"), given.get("services"),
                                   given.get("starts"), given.get("ends"))
     return json_response(maintenance_json(window), 201)

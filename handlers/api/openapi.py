@@ -1,27 +1,30 @@
-"""The v1 API described in OpenAPI 3.1, built from one source.
+"""The v1 API described in OpenAPI 3.1, assembled from what is declared elsewhere.
 
-Paths, methods, operation ids and summaries come from the routes tables
-(READ_ROUTES, WRITE_ROUTES in handlers/api/__init__.py) and the views' docstrings;
-what each view takes and answers is declared once, in OPERATIONS below, keyed by
-the view. /api/v1/openapi.json serves the result and /documentation renders its
-reference from it, so the description, the page and the routes cannot drift.
+Paths, methods, operation ids and summaries come from the routes tables (READ_ROUTES,
+WRITE_ROUTES in handlers/api/__init__.py) and the views' docstrings; the objects and the
+request bodies are the marshmallow schemas that shape the answers and parse the requests
+(handlers/api/schemas.py, params.py, incident_schema.py, maintenance_schema.py), turned into
+JSON Schema by apispec. OPERATIONS below says which schema each view answers and takes.
+/api/v1/openapi.json serves the result and /documentation renders its reference from it.
 """
 
 import dataclasses
 import re
 
-from handlers.api import views
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from handlers.api import incidents, maintenance, views
+from handlers.api.incident_schema import (ID, IncidentEditFields, IncidentFields, IncidentSchema,
+                                          IncidentUpdateFields, IncidentUpdateSchema, StatusChangeSchema)
+from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
+from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields
+from handlers.api.schemas import (COLLECTIONS, ErrorSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema,
+                                  StatusSchema, slug_id)
 from handlers.responses import CALLBACK, CALLBACK_MAX
 from models import LEVELS
-from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX, SLUG, SLUG_MAX
 
-SCHEMAS = "#/components/schemas/"
 PATH_PARAMETER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")  # Flask's <converter:name>
-RFC_1123 = (
-    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$"
-)
-ABSOLUTE_URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
 ERRORS = {
     400: "A field, query argument or JSONP callback is missing or malformed.",
     401: "No admin credential, or one that is unknown, malformed or revoked.",
@@ -39,177 +42,72 @@ TAGS = {
     "service-lists": "Named groups of services.",
     "levels": "The severity levels a status can have.",
     "status-images": "The icons a status can show.",
+    "incidents": "Incidents about one or more services, from investigating to resolved.",
+    "maintenances": "Scheduled maintenance windows.",
 }
-
-
-# Declared by the modules that add resources (handlers/api/incident_docs.py).
-MORE_SCHEMAS = {}
+OBJECTS = (ErrorSchema, StatusSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema, StatusChangeSchema,
+           IncidentUpdateSchema, IncidentSchema, MaintenanceSchema)
+MORE_COLLECTIONS = {
+    "IncidentCollection": (IncidentSchema, "incidents", "Newest first."),
+    "MaintenanceCollection": (MaintenanceSchema, "maintenances", "Latest start first."),
+}
 
 
 def ref(name):
     """A reference to the schema `name` in components.schemas."""
-    return {"$ref": SCHEMAS + name}
+    return {"$ref": "#/components/schemas/" + name}
 
 
-def nullable(name):
-    """The schema `name`, or null."""
-    return {"anyOf": [ref(name), {"type": "null"}]}
+def _name(schema):
+    return schema.__name__.removesuffix("Schema")
 
 
-def _obj(properties, description):
-    return {"type": "object", "description": description, "required": list(properties), "properties": properties}
+def _summary(schema):
+    return " ".join((schema.__doc__ or "").split("\n\n")[0].split())
 
 
-def _id(example, what):
-    return {"type": "string", "pattern": SLUG.pattern, "maxLength": SLUG_MAX, "example": example,
-            "description": f"The {what}'s id: the slug of its name at creation; it never changes."}
+def _without_null(jsonschema):
+    """A request field as a client sends it: null only stands for an absent field."""
+    for field in jsonschema.get("properties", {}).values():
+        if isinstance(field.get("type"), list):
+            field["type"] = next(kind for kind in field["type"] if kind != "null")
+    return jsonschema
 
 
-def schemas():
-    """components.schemas: the API's objects (API.md, 'Objects') and the lists that wrap them."""
-    name = {"type": "string", "minLength": 1, "maxLength": NAME_MAX}
-    description = {"type": "string", "maxLength": DESCRIPTION_MAX}
-    return {
-        "Error": _obj({"error": {"const": True},
-                       "code": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status."},
-                       "message": {"type": "string", "minLength": 1, "description": "A sentence for a person."}},
-                      "Every error under both roots."),
-        "Level": {"type": "string", "enum": list(LEVELS), "description": "Least to most severe."},
-        "Status": _obj(
-            {
-                "id": _id("down", "status"),
-                "name": name,
-                "description": description,
-                "level": ref("Level"),
-                "image": {**ABSOLUTE_URL, "description": "The URL of the status's icon."},
-                "url": ABSOLUTE_URL,
-                "default": {"type": "boolean", "description": "Exactly one status is the default."},
-            },
-            "A status an event can carry.",
-        ),
-        "Event": _obj(
-            {
-                "sid": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "Opaque, URL-safe."},
-                "message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX},
-                "timestamp": {"type": "string", "pattern": RFC_1123, "example": "Mon, 28 Jun 2010 22:17:06 GMT",
-                              "description": "When it was posted: RFC 1123, GMT, whole seconds."},
-                "url": ABSOLUTE_URL,
-                "status": ref("Status"),
-                "informational": {"type": "boolean", "description": "A note that left the status as it was."},
-            },
-            "One status update of a service.",
-        ),
-        "List": _obj({"id": _id("core", "list"), "name": name, "description": description, "url": ABSOLUTE_URL},
-                     "A service list: a named group of services."),
-        "Service": _obj(
-            {
-                "id": _id("web-api", "service"),
-                "name": name,
-                "description": description,
-                "url": ABSOLUTE_URL,
-                "current-event": {**nullable("Event"), "description": "Its newest event (null before any)."},
-                "list": {**nullable("List"), "description": "The list it is in, if any."},
-            },
-            "A thing the board reports on.",
-        ),
-        "StatusImage": _obj({"name": {"type": "string", "example": "cross-circle"}, "icon_set": {"type": "string"},
-                             "url": ABSOLUTE_URL}, "An icon a status can use; statuses name it by `name`."),
-        "ServiceCollection": _obj({"services": {"type": "array", "items": ref("Service")}}, "By name."),
-        "EventCollection": _obj({"events": {"type": "array", "items": ref("Event")}}, "Newest first."),
-        "StatusCollection": _obj({"statuses": {"type": "array", "items": ref("Status")}}, "Least severe first."),
-        "ListCollection": _obj({"lists": {"type": "array", "items": ref("List")}}, "By name."),
-        "LevelCollection": _obj({"levels": {"type": "array", "items": ref("Level")}}, "Least severe first."),
-        "StatusImageCollection": _obj({"images": {"type": "array", "items": ref("StatusImage")}}, "By name."),
-        **MORE_SCHEMAS,
-    }
+def new_spec():
+    """An apispec document with every object's schema as a component."""
+    spec = APISpec("Stashboard API", "1", "3.1.0", plugins=[MarshmallowPlugin()])
+    spec.components.schema("Level", {"type": "string", "enum": list(LEVELS), "description": "Least to most severe."})
+    for schema in OBJECTS:
+        spec.components.schema(_name(schema), {"description": _summary(schema)}, schema=schema)
+    for name, (schema, description) in COLLECTIONS.items():
+        spec.components.schema(name, {"description": description}, schema=schema)
+    for name, (schema, key, description) in MORE_COLLECTIONS.items():
+        spec.components.schema(name, {"type": "object", "description": description, "required": [key],
+                                      "properties": {key: {"type": "array", "items": ref(_name(schema))}}})
+    return spec
 
 
-# --- request fields ------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Field:
-    """A request body field, the same in a form and in a JSON object."""
-
-    name: str
-    schema: dict
-    description: str
-    flag: bool = False  # true/false: a JSON body may send a boolean
-
-    def as_form(self):
-        """The field in an application/x-www-form-urlencoded body: always text."""
-        schema = {"type": "string", "enum": ["true", "false"]} if self.flag else self.schema
-        return {**schema, "description": self.description}
-
-    def as_json(self):
-        """The field in a JSON object body."""
-        schema = {"enum": [True, False, "true", "false"]} if self.flag else self.schema
-        return {**schema, "description": self.description}
-
-
-def _text(limit, example):
-    # Text is stripped first, and never blank: a field given must say something.
-    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S", "example": example}
-
-
-def _fields(required, *optional):
-    """(required fields, optional fields) as one tuple of (Field, required?) pairs."""
-    return tuple((field, True) for field in required) + tuple((field, False) for field in optional)
-
-
-def _name(example):
-    return Field("name", _text(NAME_MAX, example),
-                 f"At most {NAME_MAX} characters, with at least one letter or digit: its slug becomes the id.")
-
-
-def _description(example):
-    return Field("description", _text(DESCRIPTION_MAX, example), f"At most {DESCRIPTION_MAX} characters.")
-
-
-LIST_FIELD = Field("list", {"type": "string", "maxLength": SLUG_MAX, "example": "core"},
-                   "The id of a service list; empty for none. An unknown list is a 400.")
-IMAGE_FIELD = Field("image", {"type": "string", "maxLength": 100, "example": "cross-circle"},
-                    "The name of a status image (see /status-images); an unknown one is a 400.")
-LEVEL_FIELD = Field("level", ref("Level"), "The status's severity; NORMAL when a new status gives none.")
-DEFAULT_FIELD = Field("default", {}, "true makes it the default status (the previous default stops being one).",
-                      flag=True)
-FIELDS = {
-    "ServiceCreate": _fields((_name("Web API"), _description("The REST API.")), LIST_FIELD),
-    "ServiceUpdate": _fields((), _name("Web API"), _description("The REST API."), LIST_FIELD),
-    "EventCreate": _fields(
-        (Field("message", _text(MESSAGE_MAX, "Payments are failing; we are on it."),
-               f"What is happening, at most {MESSAGE_MAX} characters."),),
-        Field("status", {"type": "string", "maxLength": SLUG_MAX, "example": "down"},
-              "A status id; without one the service keeps its current status. An unknown status is a 404."),
-        Field("informational", {}, "true for a note that does not change the service's status.", flag=True),
-    ),
-    "StatusCreate": _fields((_name("Maintenance"), _description("Planned work."), IMAGE_FIELD),
-                            LEVEL_FIELD, DEFAULT_FIELD),
-    "StatusUpdate": _fields((), _name("Maintenance"), _description("Planned work."), IMAGE_FIELD,
-                            LEVEL_FIELD, DEFAULT_FIELD),
-    "ListCreate": _fields((_name("Core"), _description("The API and the site."))),
-    "ListUpdate": _fields((), _name("Core"), _description("The API and the site.")),
-}
-
-
-def request_body(fields_name):
+def request_body(spec, fields_schema, update):
     """The requestBody of a write: the same fields as a form (what 2010 clients send) or a JSON object."""
-    fields = FIELDS[fields_name]
-    required = [field.name for field, needed in fields if needed]
+    converter = spec.plugins[0].converter
+    declared = fields_schema._declared_fields
+    names = [field.data_key or name for name, field in declared.items()]
+    flags = {field.data_key or name for name, field in declared.items() if field.metadata.get("flag")}
 
-    def body(shape):
-        schema = {"type": "object", "properties": {field.name: shape(field) for field, _ in fields}}
-        if required:
-            schema["required"] = required
-        else:  # an update changes at least one field
-            schema["anyOf"] = [{"required": [field.name]} for field, _ in fields]
+    def body(flag):
+        schema = _without_null(converter.fields2jsonschema(declared, partial=update))
+        for name in flags:
+            schema["properties"][name] = {**flag, "description": declared[name].metadata["description"]}
+        if update:  # an update changes at least one field
+            schema["anyOf"] = [{"required": [name]} for name in names]
         return {"schema": schema}
 
     return {
         "required": True,
         "content": {
-            "application/x-www-form-urlencoded": body(Field.as_form),
-            "application/json": body(Field.as_json),
+            "application/x-www-form-urlencoded": body({"type": "string", "enum": ["true", "false"]}),
+            "application/json": body({"enum": [True, False, "true", "false"]}),
         },
     }
 
@@ -221,10 +119,11 @@ def request_body(fields_name):
 class Operation:
     """What one view takes and answers, beyond what its route and method imply."""
 
-    answer: str  # the schema of the success body
+    answer: str  # the component of the success body
     status: int = 200
     errors: tuple = ()  # codes beyond those every request of its kind can get
-    fields: str | None = None  # its request body, a key of FIELDS
+    fields: type | None = None  # its request body's schema
+    update: bool = False  # the body changes some of the fields (at least one)
     query: tuple = ()  # its query parameters besides `callback`
     # Where its answer leads on the admin root: ((views), {path parameter: runtime expression}).
     links: tuple = ((), {})
@@ -244,27 +143,42 @@ LIST_LINKS = ((views.get_list, views.update_list, views.delete_list), {"list_id"
 OPERATIONS = {
     views.list_services: Operation("ServiceCollection"),
     views.get_service: Operation("Service"),
-    views.create_service: Operation("Service", 201, (409,), "ServiceCreate", links=SERVICE_LINKS),
-    views.update_service: Operation("Service", fields="ServiceUpdate"),
+    views.create_service: Operation("Service", 201, (409,), ServiceFields, links=SERVICE_LINKS),
+    views.update_service: Operation("Service", fields=ServiceFields, update=True),
     views.delete_service: Operation("Service"),
     views.list_events: Operation("EventCollection", query=("start", "end")),
-    views.create_event: Operation("Event", 201, fields="EventCreate", links=EVENT_LINKS),
+    views.create_event: Operation("Event", 201, fields=EventFields, links=EVENT_LINKS),
     views.current_event: Operation("Event", links=EVENT_LINKS),
     views.get_event: Operation("Event"),
     views.delete_event: Operation("Event"),
     views.list_statuses: Operation("StatusCollection"),
     views.get_status: Operation("Status"),
-    views.create_status: Operation("Status", 201, (409,), "StatusCreate", links=STATUS_LINKS),
-    views.update_status: Operation("Status", fields="StatusUpdate"),
+    views.create_status: Operation("Status", 201, (409,), StatusFields, links=STATUS_LINKS),
+    views.update_status: Operation("Status", fields=StatusFields, update=True),
     views.delete_status: Operation("Status", errors=(409,)),
     views.list_lists: Operation("ListCollection"),
     views.get_list: Operation("List"),
-    views.create_list: Operation("List", 201, (409,), "ListCreate", links=LIST_LINKS),
-    views.update_list: Operation("List", fields="ListUpdate"),
+    views.create_list: Operation("List", 201, (409,), ListFields, links=LIST_LINKS),
+    views.update_list: Operation("List", fields=ListFields, update=True),
     views.delete_list: Operation("List"),
     views.list_levels: Operation("LevelCollection"),
     views.list_status_images: Operation("StatusImageCollection"),
+    incidents.list_incidents: Operation("IncidentCollection"),
+    incidents.get_incident: Operation("Incident"),
+    incidents.open_incident: Operation("Incident", 201, fields=IncidentFields),
+    incidents.post_incident_update: Operation("Incident", 201, fields=IncidentUpdateFields),
+    incidents.edit_incident: Operation("Incident", fields=IncidentEditFields, update=True),
+    incidents.delete_incident: Operation("Incident"),
+    maintenance.list_maintenances: Operation("MaintenanceCollection"),
+    maintenance.get_maintenance: Operation("Maintenance"),
+    maintenance.schedule_maintenance: Operation("Maintenance", 201, fields=MaintenanceFields),
+    maintenance.cancel_maintenance: Operation("Maintenance", errors=(409,)),
 }
+
+
+def _id(example, what):
+    return slug_id(example, what).metadata | {"type": "string"}
+
 
 _DATE = "A date or date and time: 2010-06-10, RFC 2822/1123, or ISO 8601 with an offset; compared in UTC."
 PARAMETERS = {
@@ -281,6 +195,8 @@ PARAMETERS = {
     "list_id": {"name": "list_id", "in": "path", "required": True, "schema": _id("core", "list")},
     "sid": {"name": "sid", "in": "path", "required": True, "description": "An event's `sid`.",
             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 100}},
+    "incident_id": {"name": "incident_id", "in": "path", "required": True, "schema": ID},
+    "maintenance_id": {"name": "maintenance_id", "in": "path", "required": True, "schema": ID},
 }
 
 
@@ -309,7 +225,7 @@ def _tag(rule):
     return "events" if "/events" in rule else rule.split("/")[1]
 
 
-def operation(view, method, rule, public, admin_ids):
+def operation(spec, view, method, rule, public, admin_ids):
     """The Operation Object of `view` answering `method` on `rule` under one root.
 
     `admin_ids` maps each view to its operationId on the admin root (where links lead).
@@ -344,7 +260,7 @@ def operation(view, method, rule, public, admin_ids):
                       **{str(code): {"$ref": f"#/components/responses/{code}"} for code in sorted(codes)}},
     }
     if declared.fields:
-        described["requestBody"] = request_body(declared.fields)
+        described["requestBody"] = request_body(spec, declared.fields, declared.update)
     if write:
         described["security"] = [{"bearerAuth": []}, {"sessionCookie": [], "csrfToken": []}]
     return described
@@ -373,6 +289,7 @@ INFO = (
 def describe(base_url, roots, read_routes, write_routes):
     """The OpenAPI 3.1 document of the routes tables; `roots` is (public prefix, admin prefix)."""
     public_root, admin_root = roots
+    spec = new_spec()
     paths = {}
     routes = [(public_root, rule, "get", view, True) for rule, _, view in read_routes]
     routes += [(admin_root, rule, "get", view, False) for rule, _, view in read_routes]
@@ -382,7 +299,7 @@ def describe(base_url, roots, read_routes, write_routes):
     admin_ids |= {view: view.__name__ for _, _, view in write_routes}
     for root, rule, method, view, public in routes:
         path = root + PATH_PARAMETER.sub(r"{\1}", rule)
-        paths.setdefault(path, {})[method] = operation(view, method, rule, public, admin_ids)
+        paths.setdefault(path, {})[method] = operation(spec, view, method, rule, public, admin_ids)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Stashboard API", "version": "1", "description": INFO},
@@ -390,7 +307,7 @@ def describe(base_url, roots, read_routes, write_routes):
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": spec.to_dict()["components"]["schemas"],
             "parameters": PARAMETERS,
             "responses": responses(),
             "securitySchemes": SECURITY_SCHEMES,

@@ -2,8 +2,8 @@
 
 from flask import abort
 
-from handlers.api.params import changes, fields, parse_bound
-from handlers.api.shapes import event_json, image_json, list_json, service_json, status_json
+from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields, parse_bound
+from handlers.api.schemas import EventSchema, StatusImageSchema, event_json, list_json, service_json, status_json
 from handlers.responses import json_response
 from models import LEVELS, Board, Event, Service, ServiceList, Status, StatusImage
 
@@ -34,13 +34,13 @@ def get_service(service_id):
 
 def create_service():
     """Add a service: name and description required, list optional."""
-    given = fields()
+    given = ServiceFields.read()
     return _service_answer(Service.create(given.get("name"), given.get("description"), given.get("list")), 201)
 
 
 def update_service(service_id):
     """Change a service's name, description or list (`list=` removes it from its list)."""
-    return _service_answer(Service.get_or_404(service_id).update(**changes(("name", "description", "list"))))
+    return _service_answer(Service.get_or_404(service_id).update(**ServiceFields.read(update=True)))
 
 
 def delete_service(service_id):
@@ -61,13 +61,13 @@ def list_events(service_id):
     start, end = parse_bound("start"), parse_bound("end", end=True)
     board = Board.of([service])
     events = Event.for_service(service.key, start=start, end=end)
-    return json_response({"events": [event_json(event, board) for event in events]})
+    return json_response({"events": EventSchema(board).dump(events, many=True)})
 
 
 def create_event(service_id):
     """Post an event: message required; status and informational optional."""
     service = Service.get_or_404(service_id)
-    given = fields()
+    given = EventFields.read()
     posted = Event.post(service, given.get("message"), given.get("status"), given.get("informational"))
     # The transaction already read the event's status and the default: no second read for the reply.
     statuses = Board([], [posted.status] if posted.status else [], posted.default_key)
@@ -115,7 +115,7 @@ def get_status(status_id):
 
 def create_status():
     """Add a status: name, description and image required; level and default optional."""
-    given = fields()
+    given = StatusFields.read()
     status = Status.create(
         given.get("name"),
         given.get("description"),
@@ -128,8 +128,7 @@ def create_status():
 
 def update_status(status_id):
     """Change a status; `default=true` makes it the default."""
-    allowed = ("name", "description", "image", "level", "default")
-    return _status_answer(Status.get_or_404(status_id).update(**changes(allowed)))
+    return _status_answer(Status.get_or_404(status_id).update(**StatusFields.read(update=True)))
 
 
 def delete_status(status_id):
@@ -155,13 +154,13 @@ def get_list(list_id):
 
 def create_list():
     """Add a service list: name and description required."""
-    given = fields()
+    given = ListFields.read()
     return json_response(list_json(ServiceList.create(given.get("name"), given.get("description"))), 201)
 
 
 def update_list(list_id):
     """Change a list's name or description."""
-    return json_response(list_json(ServiceList.get_or_404(list_id).update(**changes(("name", "description")))))
+    return json_response(list_json(ServiceList.get_or_404(list_id).update(**ListFields.read(update=True))))
 
 
 def delete_list(list_id):
@@ -182,4 +181,4 @@ def list_levels():
 
 def list_status_images():
     """The icons a status can use."""
-    return json_response({"images": [image_json(image) for image in StatusImage.all()]})
+    return json_response({"images": StatusImageSchema(many=True).dump(StatusImage.all())})
