@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify
 
 from handlers.routes import TASKS, declare
 
-from models import Board, install
+from models import Snapshot, install
 
 bp = Blueprint("warmup", __name__)
 
@@ -25,7 +25,7 @@ def warmup():
     """Prime this instance: the Datastore channel, the installation, the templates."""
     started = time.perf_counter()
     installed = install()
-    board = Board.now(current_app.config["HISTORY_DAYS"])
+    board = Snapshot.now(current_app.config["HISTORY_DAYS"])
     templates = prime_templates(current_app)
     took = round((time.perf_counter() - started) * 1000)
     current_app.logger.info("Warmed up in %d ms (%d templates%s)", took, templates, ", installed" if installed else "")

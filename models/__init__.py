@@ -2,7 +2,7 @@
 
 from models.audit import SYSTEM as SYSTEM_ACTOR
 from models.audit import Actor, AuditEntry, acting_as
-from models.board import Board
+from models.snapshot import Snapshot
 from models.credentials import Admin, ApiToken
 from models.errors import Conflict, InvalidInput, NotFound, StashboardError
 from models.event import Event
@@ -22,7 +22,7 @@ __all__ = [
     "Admin",
     "ApiToken",
     "AuditEntry",
-    "Board",
+    "Snapshot",
     "Conflict",
     "Event",
     "Incident",

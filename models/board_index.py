@@ -49,7 +49,7 @@ class Rows(dict):
     """The decoded rows of one stored document: {service id: row}.
 
     Every read of the same stored bytes answers the same Rows, so readers must not change
-    it; `cards` keeps the board's cards made from it (models/board.py) for the next read.
+    it; `cards` keeps the board's cards made from it (models/snapshot.py) for the next read.
     """
 
     __slots__ = ("cards",)

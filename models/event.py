@@ -323,7 +323,7 @@ class HistoryRebuild:
     """`Event.rebuild` of every service after `start_after`, in id order: iterate for (id, changed?).
 
     A run from the start that gets to the end marks the board index complete, so the
-    board reads the index from then on (see models/board.py).
+    board reads the index from then on (see models/snapshot.py).
     """
 
     def __init__(self, start_after=""):

@@ -2,7 +2,7 @@
 
 The front page, the feeds and the Statuspage-compatible API show these beside the
 board; keeping them in one document whose key is known lets the board's one lookup
-(models/board.py) fetch them with the services' rows, so they cost no extra read.
+(models/snapshot.py) fetch them with the services' rows, so they cost no extra read.
 Each incident or maintenance write updates its entry here in the same transaction;
 the Incident and Maintenance entities stay the truth (`rebuild` remakes the document).
 """

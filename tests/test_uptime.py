@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from models import Board, Event, Service, install, utcnow
+from models import Snapshot, Event, Service, install, utcnow
 from models import times, uptime
 from models.maintenance import maintenance_status
 
@@ -25,7 +25,7 @@ def at(base, days=0, hours=0, minutes=0, seconds=0.0):
 
 
 def card_of(slug):
-    board = Board.now()
+    board = Snapshot.now()
     return board, next(row.service for row in board.rows if row.service.slug == slug)
 
 

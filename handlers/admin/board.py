@@ -5,7 +5,7 @@ from flask import render_template, url_for
 
 from handlers.admin.blueprint import bp, submit
 from handlers.admin.forms import IncidentForm
-from models import Board, Event, Service
+from models import Snapshot, Event, Service
 
 
 def _home(form, board, status=200):
@@ -16,14 +16,14 @@ def _home(form, board, status=200):
 @bp.get("/")
 def index():
     """The admin home: the incident form on top, then every service and its current status."""
-    board = Board.now()
+    board = Snapshot.now()
     return _home(IncidentForm().offer(board.statuses, (row.service for row in board.rows)), board)
 
 
 @bp.post("/")
 def post_incident():
     """Post an event for any service from the home page (the one-form incident update)."""
-    board = Board.now()
+    board = Snapshot.now()
     form = IncidentForm().offer(board.statuses, (row.service for row in board.rows))
 
     def post():

@@ -8,7 +8,7 @@ from handlers.admin.blueprint import bp, submit
 from handlers.admin.crud import Managed, crud_routes
 from handlers.admin.forms import EditIncidentForm, IncidentUpdateForm, OpenIncidentForm
 from handlers.admin.forms import service_choices, status_choices
-from models import Board, Incident, Maintenance
+from models import Snapshot, Incident, Maintenance
 
 PAST = 50
 
@@ -38,8 +38,8 @@ class Incidents(Managed):
     def fill(self, form):
         """Offer every service and status (an edit form has neither)."""
         if isinstance(form, OpenIncidentForm):
-            form.services.choices = service_choices(Board.now())
-            form.status.choices = status_choices(Board.now().statuses, "Keep their current status")
+            form.services.choices = service_choices(Snapshot.now())
+            form.status.choices = status_choices(Snapshot.now().statuses, "Keep their current status")
 
     def form_for(self, entity):
         """Opening takes services and a first update; an edit, the title, impact and postmortem."""
@@ -75,7 +75,7 @@ def _incident_page(incident, form, status=200):
 def incident(incident_id):
     """One incident: its timeline, and the form that posts its next update."""
     incident = Incident.get_or_404(incident_id)
-    form = IncidentUpdateForm.for_incident(incident, Board.now().statuses, data={"state": incident.state})
+    form = IncidentUpdateForm.for_incident(incident, Snapshot.now().statuses, data={"state": incident.state})
     return _incident_page(incident, form)
 
 
@@ -83,7 +83,7 @@ def incident(incident_id):
 def post_incident_update(incident_id):
     """Post an update: a message, a state (resolved ends it) and new statuses of affected services."""
     incident = Incident.get_or_404(incident_id)
-    form = IncidentUpdateForm.for_incident(incident, Board.now().statuses)
+    form = IncidentUpdateForm.for_incident(incident, Snapshot.now().statuses)
     done = submit(form, lambda: incident.post_update(form.message.data, form.state.data, form.statuses()),
                   "Posted the update.", url_for("admin.incident", incident_id=incident.incident_id))
     return done or _incident_page(incident, form, 400)

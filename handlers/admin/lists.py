@@ -5,13 +5,13 @@ from flask import render_template
 from handlers.admin.blueprint import bp
 from handlers.admin.crud import Managed, crud_routes
 from handlers.admin.forms import ServiceListForm
-from models import Board, ServiceList
+from models import Snapshot, ServiceList
 
 
 @bp.get("/lists/")
 def lists():
     """Every service list with its services; services move between lists from their edit page."""
-    board = Board.now()
+    board = Snapshot.now()
     rows = [(lst, [row.service for row in board.rows if row.service.list_id == lst.slug]) for lst in board.lists]
     unlisted = [row.service for row in board.rows if row.service_list is None]
     return render_template("admin/lists.html", rows=rows, unlisted=unlisted)

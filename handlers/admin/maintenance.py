@@ -6,7 +6,7 @@ from flask import url_for
 from handlers.admin.blueprint import bp, when
 from handlers.admin.crud import Ask, EntityForm, Managed, asks_first
 from handlers.admin.forms import MaintenanceForm, service_choices
-from models import Board, Maintenance
+from models import Snapshot, Maintenance
 
 
 class Windows(Managed):
@@ -23,7 +23,7 @@ class Windows(Managed):
 
     def fill(self, form):
         """Offer every service."""
-        form.services.choices = service_choices(Board.now())
+        form.services.choices = service_choices(Snapshot.now())
 
     def create(self, form):
         """Announce a maintenance window."""

@@ -6,7 +6,7 @@ from flask import render_template, url_for
 from handlers.admin.blueprint import bp, submit, when
 from handlers.admin.crud import Ask, Managed, asks_first, crud_routes
 from handlers.admin.forms import EventForm, ServiceForm, choices
-from models import Board, Event, Service, ServiceList
+from models import Snapshot, Event, Service, ServiceList
 
 HISTORY_PAGE = 50
 
@@ -64,7 +64,7 @@ def _service_page(service, board, form, status=200):
 def service(service_id):
     """One service: post an event, read and prune its history."""
     service = Service.get_or_404(service_id)
-    board = Board.of([service], with_lists=True)
+    board = Snapshot.of([service], with_lists=True)
     return _service_page(service, board, EventForm().offer(board.statuses))
 
 
@@ -72,7 +72,7 @@ def service(service_id):
 def post_event(service_id):
     """Post an event (status + message) or an informational note for this service."""
     service = Service.get_or_404(service_id)
-    board = Board.of([service], with_lists=True)
+    board = Snapshot.of([service], with_lists=True)
     form = EventForm().offer(board.statuses)
     done = submit(
         form,

@@ -208,7 +208,7 @@ class ServiceSchema(Schema):
 def service_json(row, board):
     """The Service object of a board row, with its current event and list.
 
-    Worked out once per card, board signature, URL root and list (see models.board.Card.derived):
+    Worked out once per card, board signature, URL root and list (see models.snapshot.Card.derived):
     a list of hundreds of services shapes again only those that changed.
     """
     service, service_list = row.service, row.service_list

@@ -4,7 +4,7 @@ with their field names and enums, so tools that read Statuspage pages read this 
 The mapping (docs/statuspage.md): services are components, service lists component
 groups; levels NORMAL, WARNING, ERROR, CRITICAL are operational, degraded_performance,
 partial_outage, major_outage, and the maintenance status is under_maintenance. Every
-answer is one read of the board (models.Board.now: its notices come with it).
+answer is one read of the board (models.Snapshot.now: its notices come with it).
 """
 
 from flask import Blueprint, current_app, request, url_for
@@ -12,7 +12,7 @@ from slugify import slugify
 
 from handlers.responses import json_response
 from handlers.routes import BOARD, JSONP, PUBLIC_API, declare, reads
-from models import Board
+from models import Snapshot
 from models.incident import IMPACTS
 from models.maintenance import MAINTENANCE_STATUS
 from models.notices import OPEN_MAINTENANCE
@@ -162,7 +162,7 @@ class Page:
 
 
 def _answer(**parts):
-    page = Page(Board.now())
+    page = Page(Snapshot.now())
     body = {"page": page.page()}
     for name, make in parts.items():
         body[name] = make(page)

@@ -5,16 +5,16 @@ from flask import abort
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields, parse_bound
 from handlers.api.schemas import EventSchema, StatusImageSchema, event_json, list_json, service_json, status_json
 from handlers.responses import json_response
-from models import LEVELS, Board, Event, Service, ServiceList, Status, StatusImage
+from models import LEVELS, Snapshot, Event, Service, ServiceList, Status, StatusImage
 
 
 def _service_answer(service, code=200):
-    board = Board.of([service], with_lists=True)
+    board = Snapshot.of([service], with_lists=True)
     return json_response(service_json(board.rows[0], board), code)
 
 
 def _status_answer(status, code=200):
-    board = Board.of([])
+    board = Snapshot.of([])
     return json_response(status_json(status, board.default_key), code)
 
 
@@ -23,7 +23,7 @@ def _status_answer(status, code=200):
 
 def list_services():
     """All services, ordered by name."""
-    board = Board.now()
+    board = Snapshot.now()
     return json_response({"services": [service_json(row, board) for row in board.rows]})
 
 
@@ -46,7 +46,7 @@ def update_service(service_id):
 def delete_service(service_id):
     """Delete a service and its events; answers the deleted service."""
     service = Service.get_or_404(service_id)
-    board = Board.of([service], with_lists=True)
+    board = Snapshot.of([service], with_lists=True)
     body = service_json(board.rows[0], board)
     service.delete()
     return json_response(body)
@@ -59,7 +59,7 @@ def list_events(service_id):
     """A service's events, newest first, optionally between `start` and `end`."""
     service = Service.get_or_404(service_id)
     start, end = parse_bound("start"), parse_bound("end", end=True)
-    board = Board.of([service])
+    board = Snapshot.of([service])
     events = Event.for_service(service.key, start=start, end=end)
     return json_response({"events": EventSchema(board).dump(events, many=True)})
 
@@ -70,7 +70,7 @@ def create_event(service_id):
     given = EventFields.read()
     posted = Event.post(service, given.get("message"), given.get("status"), given.get("informational"))
     # The transaction already read the event's status and the default: no second read for the reply.
-    statuses = Board([], [posted.status] if posted.status else [], posted.default_key)
+    statuses = Snapshot([], [posted.status] if posted.status else [], posted.default_key)
     return json_response(event_json(posted.event, statuses), 201)
 
 
@@ -79,7 +79,7 @@ def current_event(service_id):
     service = Service.get_or_404(service_id)
     if service.latest_event is None:
         abort(404, f"Service '{service_id}' has no events yet.")
-    board = Board.of([service])
+    board = Snapshot.of([service])
     return json_response(event_json(board.rows[0].event, board))
 
 
@@ -87,14 +87,14 @@ def get_event(service_id, sid):
     """One event of a service."""
     service = Service.get_or_404(service_id)
     event = Event.get_for_service(service.key, sid)
-    return json_response(event_json(event, Board.of([])))
+    return json_response(event_json(event, Snapshot.of([])))
 
 
 def delete_event(service_id, sid):
     """Delete one event; the service's current status follows. Answers the deleted event."""
     service = Service.get_or_404(service_id)
     event = Event.get_for_service(service.key, sid)
-    body = event_json(event, Board.of([]))
+    body = event_json(event, Snapshot.of([]))
     event.delete()
     return json_response(body)
 
@@ -104,7 +104,7 @@ def delete_event(service_id, sid):
 
 def list_statuses():
     """Every status, least severe first."""
-    board = Board.of([])
+    board = Snapshot.of([])
     return json_response({"statuses": [status_json(status, board.default_key) for status in board.statuses]})
 
 
@@ -134,7 +134,7 @@ def update_status(status_id):
 def delete_status(status_id):
     """Delete a status no event uses and that is not the default."""
     status = Status.get_or_404(status_id)
-    body = status_json(status, Board.of([]).default_key)
+    body = status_json(status, Snapshot.of([]).default_key)
     status.delete()
     return json_response(body)
 

@@ -15,7 +15,7 @@ from flask import Response, current_app, render_template
 
 from handlers.routes import BOARD, reads, service_tags
 from handlers.site.views import bp
-from models import Board, NotFound, Service
+from models import Snapshot, NotFound, Service
 
 WIDTHS = pathlib.Path(__file__).resolve().parent / "badge_widths" / "verdana-11px-normal.json"
 COLOURS = {"NORMAL": "#4c1", "WARNING": "#dfb317", "ERROR": "#e05d44", "CRITICAL": "#b60205"}
@@ -85,7 +85,7 @@ def _answer(body, status=200):
 @reads(BOARD)
 def board_badge():
     """The whole board's badge: the site's name and the front page's one-line answer, in the worst colour."""
-    board = Board.now()
+    board = Snapshot.now()
     worst = board.worst
     colour = COLOURS[worst.level] if worst else COLOURS["NORMAL"]
     return _answer(svg(current_app.config["SITE_NAME"], board.banner().lower(), colour))
@@ -99,7 +99,7 @@ def service_badge(service_id):
         service = Service.get_or_404(service_id)
     except NotFound:
         return _answer(svg("status", "unknown service", UNKNOWN), 404)
-    board = Board.of([service])
+    board = Snapshot.of([service])
     status = board.rows[0].status
     if status is None:
         return _answer(svg(service.name, "no status", UNKNOWN))

@@ -7,7 +7,7 @@ import re
 from feedgen.feed import FeedGenerator
 from flask import Response, abort, current_app, request, url_for
 
-from models import Board, Event, NotFound, Status
+from models import Snapshot, Event, NotFound, Status
 
 FEED_SIZE = 20
 FEED_SERVICES_MAX = 50
@@ -29,7 +29,7 @@ def feed_response(endpoint, kind):
 def _feed_cards():
     """The cards of the services `?services=a,b` names (all when none), whether that was given,
     and the board's incidents and maintenance windows; an unknown service is a 404."""
-    cards, incidents, windows = Board.cards_and_notices()
+    cards, incidents, windows = Snapshot.cards_and_notices()
     names = [name.strip() for name in request.args.get("services", "").split(",") if name.strip()]
     if not names:
         return cards, False, (incidents, windows)

@@ -7,14 +7,14 @@ from flask import Response, current_app, url_for
 
 from handlers.routes import BOARD, reads
 from handlers.site.views import bp
-from models import Board
+from models import Snapshot
 
 
 @bp.get("/maintenance.ics")
 @reads(BOARD)
 def maintenance_calendar():
     """Upcoming and current maintenance windows as an iCalendar feed (icalendar escapes every field)."""
-    board = Board.now()
+    board = Snapshot.now()
     site = current_app.config["SITE_NAME"]
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{site}//Stashboard maintenance//EN")

@@ -1,6 +1,6 @@
 """The public status site's pages: the board, service histories, lists, feeds, documentation.
 
-Every page is complete server-rendered HTML from one read of the board (models.Board);
+Every page is complete server-rendered HTML from one read of the board (models.Snapshot);
 the site's JavaScript only shows times in the reader's zone and refreshes the front
 page. Pages set no cookie, so the page cache, App Engine's edge and browsers share them.
 """
@@ -12,7 +12,7 @@ from handlers.routes import BOARD, META, SITE, comma_set, declare, reads, repeat
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
-from models import LEVELS, Board, Event, Service, ServiceList, uptime, utcnow
+from models import LEVELS, Snapshot, Event, Service, ServiceList, uptime, utcnow
 
 bp = declare(Blueprint("site", __name__), SITE)
 
@@ -24,7 +24,7 @@ REFRESH_SECONDS = 60
 @reads(BOARD)
 def index():
     """The board: overall banner, every service's status by list, and the recent history."""
-    board = Board.now(current_app.config["HISTORY_DAYS"])
+    board = Snapshot.now(current_app.config["HISTORY_DAYS"])
     incidents = [incident for incident in board.incidents() if incident.is_open]
     windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
     return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
@@ -36,7 +36,7 @@ def index():
 def service(service_id):
     """One service: its current status, description and newest events."""
     service = Service.get_or_404(service_id)
-    board = Board.of([service])
+    board = Snapshot.of([service])
     events = Event.newest_of(service, SERVICE_PAGE_EVENTS)
     first_year = min([service.created.year] + [event.timestamp.year for event in events])
     years = range(board.today.year, first_year - 1, -1)
@@ -63,7 +63,7 @@ def archive(service_id, year, month=None, day=None):
     if not request.path.endswith(period.path_suffix()):
         return redirect(url_for("site.archive", service_id=service_id, **period.url_values()), 301)
     events = Event.for_service(service.key, start=period.start, end=period.last_instant)
-    board = Board.of([service])
+    board = Snapshot.of([service])
     return render_template(
         "site/archive.html", board=board, row=board.rows[0], period=period, events=events, today=board.today
     )
@@ -73,7 +73,7 @@ def archive(service_id, year, month=None, day=None):
 @reads(BOARD, {"filter": repeated_set, "status": repeated_set})
 def service_lists():
     """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
-    board = Board.now()
+    board = Snapshot.now()
     chosen_lists = _chosen("filter", {lst.slug for lst in board.lists}, "service list")
     chosen_statuses = _chosen("status", set(board.by_slug), "status")
     rows = [
@@ -107,7 +107,7 @@ def _chosen(name, known, what):
 def service_list(list_id):
     """One service list: its services with their status and recent history."""
     service_list = ServiceList.get_or_404(list_id)
-    board = Board.of(Service.in_list(service_list.key), current_app.config["HISTORY_DAYS"])
+    board = Snapshot.of(Service.in_list(service_list.key), current_app.config["HISTORY_DAYS"])
     return render_template("site/service_list.html", board=board, service_list=service_list)
 
 
@@ -115,7 +115,7 @@ def service_list(list_id):
 @reads(BOARD)
 def summary():
     """Each service list with the worst current status of its services."""
-    board = Board.now()
+    board = Snapshot.now()
     return render_template("site/summary.html", board=board, groups=board.groups())
 
 

@@ -1,5 +1,6 @@
-"""The board now: services with their current status and newest event, the statuses, the
-lists, the default status and the day history, read with a constant number of RPCs.
+"""The board now, as read (a Snapshot): services with their current status and newest event,
+the statuses, the lists, the default status and the day history, read with a constant number
+of RPCs. (The stored board settings are the `Board` kind, models/status.py's Installation.)
 
 This one read serves the site, the API and the admin; it is also what the page cache
 holds the renders of. Services carry their newest event and day rollups (see
@@ -64,7 +65,7 @@ class Card:
     days: dict
     created: object = None  # when the service was made (None on a row from before it was kept)
     # What boards worked out from this card, kept with the signature it was worked out
-    # under (see Board.signature): cards of the index are shared by every read of it.
+    # under (see Snapshot.signature): cards of the index are shared by every read of it.
     derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -113,7 +114,7 @@ class Group:
         return worst_of(row.status for row in self.rows)
 
 
-class Board:
+class Snapshot:
     """Statuses, lists and some services with their current state and (optionally) day history."""
 
     def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None):
