@@ -1,10 +1,9 @@
 """The original Stashboard's API test matrix: resource × method × root × kind of input."""
 
 import pytest
-import webtest
 
 from tests.fixtures.admin_api import Admin, add_service, issue_token
-from tests.fixtures.datastore import make_app
+from tests.fixtures.datastore import make_app, make_client
 from tests.helpers import assert_json_error, board_state
 
 ROOTS = ("/api/v1", "/admin/api/v1")
@@ -35,14 +34,14 @@ def token(app):
 @pytest.fixture(scope="module")
 def board(app, token):
     """The module's board (build_board), built once."""
-    return build_board(Admin(webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com"}), token))
+    return build_board(Admin(make_client(app), token))
 
 
 @pytest.fixture
 def fresh(emulator):
     """A board of its own, for a test whose writes succeed: (client, admin, board)."""
     app = make_app()
-    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com"})
+    client = make_client(app)
     admin = Admin(client, issue_token(app))
     return client, admin, build_board(admin)
 
