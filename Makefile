@@ -1,6 +1,7 @@
 # make run: the app at http://127.0.0.1:8080 on a board kept in .local/datastore (demo-seeded the first time)
 # make run FRESH=1 / make reset: start again from the demo board
-# make test: the test suite against the Datastore emulator
+# make test: the test suite against the Datastore emulator, on two workers (each with its own emulator)
+# make test-slow: the tests marked slow (the schemathesis fuzzing), in one process; CI runs it after make test
 # make devserver: the same board served as App Engine runs the app, by the Cloud SDK's dev_appserver.py
 # make devserver-check: a page, a static file and an API resource through dev_appserver.py (CI runs it)
 # make deploy PROJECT=my-project: one `gcloud app deploy` of the app, its indexes and cron jobs (README, "Deploying")
@@ -13,7 +14,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run reset test devserver devserver-check deploy fuzz lighthouse bench soak monitoring-test clean
+.PHONY: run reset test test-slow devserver devserver-check deploy fuzz lighthouse bench soak monitoring-test clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,15 @@ run: $(VENV)/.installed
 reset: $(VENV)/.installed
 	$(PY) -m tools.run_local --reset
 
+# Two workers, each with its own Datastore emulator; a module's tests stay on one worker,
+# so a board or server a module shares is built once.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-slow: $(VENV)/.installed
+	$(PY) -m pytest -m slow
 
 devserver: $(VENV)/.installed
 	$(PY) -m tools.devserver
@@ -46,7 +54,7 @@ deploy:
 FUZZ_EXAMPLES ?= 200
 
 fuzz: $(VENV)/.installed
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider tests/test_api_fuzz.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -m slow tests/test_api_fuzz.py
 
 LIGHTHOUSE_DIR := tools/lighthouse
 

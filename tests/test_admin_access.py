@@ -4,17 +4,39 @@ import re
 
 import pytest
 
-from tests.fixtures.datastore import ADMIN_EMAIL
+from tests.fixtures.admin_api import Admin as AdminApi, issue_token
+from tests.fixtures.datastore import ADMIN_EMAIL, make_app, make_client
 from tests.fixtures.sign_in import sign_in_locally
 from tests.helpers import assert_json_error, board_state
 
 
+# One board for the module: its tests read it, or are refused and prove that nothing
+# changed; the two whose writes succeed have a `fresh_app` each.
+@pytest.fixture(scope="module")
+def app(module_app):
+    """The module's app and board."""
+    return module_app
+
+
+@pytest.fixture(scope="module")
+def token(app):
+    """The module's admin API token."""
+    return issue_token(app)
+
+
 @pytest.fixture
-def board(app, admin, token):
+def fresh_app(emulator):
+    """A board of its own, for a test whose write succeeds."""
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def board(app, token):
     """A list, a service with one event, a token and a stored admin: something for every page."""
     from handlers.context import ndb_context
     from models import Admin
 
+    admin = AdminApi(make_client(app), token)
     admin.post("/service-lists", {"name": "Core", "description": "Core services"}, status=201)
     admin.post("/services", {"name": "Web API", "description": "The API", "list": "core"}, status=201)
     event = admin.post("/services/web-api/events", {"message": "All good", "status": "up"}, status=201).json
@@ -140,10 +162,11 @@ def test_session_write_to_the_admin_api_needs_the_csrf_token(client):
     assert board_state(client) == before
 
 
-def test_session_write_to_the_admin_api_with_csrf_header_is_audited(app, client):
+def test_session_write_to_the_admin_api_with_csrf_header_is_audited(fresh_app):
     from handlers.context import ndb_context
     from models import AuditEntry
 
+    app, client = fresh_app, make_client(fresh_app)
     sign_in_locally(client)
     headers = {"X-CSRFToken": csrf_token_of(client)}
     assert client.post("/admin/api/v1/service-lists", LIST, headers=headers).status_int == 201
@@ -164,5 +187,6 @@ def test_admin_api_write_without_any_credential_is_unauthorized(client):
     assert_json_error(client.post("/admin/api/v1/service-lists", LIST, status="*"), 401)
 
 
-def test_bearer_token_clients_need_no_csrf_token(admin):
+def test_bearer_token_clients_need_no_csrf_token(fresh_app):
+    admin = AdminApi(make_client(fresh_app), issue_token(fresh_app))
     assert admin.post("/service-lists", LIST).status_int == 201

@@ -2,17 +2,48 @@
 
 import pytest
 
+from tests.fixtures.admin_api import Admin, add_service, issue_token
+from tests.fixtures.datastore import make_app, make_client
 from tests.helpers import assert_json_error, board_state
 
 ROOTS = ("/api/v1", "/admin/api/v1")
 
 
-@pytest.fixture
-def board(admin, service):
+def build_board(admin):
     """A list, a service with one Down event, and a custom status no event uses."""
+    add_service(admin)
     admin.post("/statuses", {"name": "Maintenance", "description": "Planned work", "image": "wrench"}, status=201)
     event = admin.post("/services/web-api/events", {"message": "Broken", "status": "down"}, status=201).json
     return {"sid": event["sid"]}
+
+
+# One board for the module: every test here reads it, or is refused and proves with
+# board_state that nothing changed; the one test whose writes succeed has a `fresh` board.
+@pytest.fixture(scope="module")
+def app(module_app):
+    """The module's app and board."""
+    return module_app
+
+
+@pytest.fixture(scope="module")
+def token(app):
+    """The module's admin API token."""
+    return issue_token(app)
+
+
+@pytest.fixture(scope="module")
+def board(app, token):
+    """The module's board (build_board), built once."""
+    return build_board(Admin(make_client(app), token))
+
+
+@pytest.fixture
+def fresh(emulator):
+    """A board of its own, for a test whose writes succeed: (client, admin, board)."""
+    app = make_app()
+    client = make_client(app)
+    admin = Admin(client, issue_token(app))
+    return client, admin, build_board(admin)
 
 
 READS = [
@@ -125,7 +156,8 @@ def test_every_write_with_a_wrong_version_is_a_404(client, admin, board, method,
 
 
 @pytest.mark.parametrize(("method", "path", "fields"), WRITES, ids=WRITE_IDS)
-def test_every_write_succeeds_for_an_admin(client, admin, board, method, path, fields):
+def test_every_write_succeeds_for_an_admin(fresh, method, path, fields):
+    client, admin, board = fresh
     response = send(client, method, "/admin/api/v1" + path.format(**board), fields, admin.headers)
     assert response.status_int in (200, 201), response.body
     assert response.content_type == "application/json"

@@ -7,7 +7,8 @@ import pytest
 import webtest
 
 import config
-from tests.fixtures.datastore import ADMIN_EMAIL, make_app
+from tests.fixtures.admin_api import Admin, add_service, issue_token
+from tests.fixtures.datastore import ADMIN_EMAIL, make_app, make_client
 from tests.fixtures.sign_in import sign_in_locally
 
 PUBLIC_PAGE = (
@@ -32,10 +33,29 @@ def directives(policy):
     return parsed
 
 
-@pytest.fixture
-def board(admin, service):
+def add_board(admin):
     """A service with an event, so every public answer has something in it."""
+    add_service(admin)
     admin.post("/services/web-api/events", {"message": "All good", "status": "up"}, status=201)
+
+
+@pytest.fixture
+def board(admin):
+    """add_board on the test's own board."""
+    add_board(admin)
+
+
+@pytest.fixture(scope="module")
+def shared_board(module_app):
+    """add_board once, for the matrices below, which only read (each path once) or are refused."""
+    add_board(Admin(make_client(module_app), issue_token(module_app)))
+    return module_app
+
+
+@pytest.fixture
+def shared_client(shared_board):
+    """A client of the shared board."""
+    return make_client(shared_board)
 
 
 # (what, method, path, status, policy): one of each kind of answer the app makes.
@@ -64,8 +84,8 @@ ANSWERS = [
 
 
 @pytest.mark.parametrize(("what", "method", "path", "status", "policy"), ANSWERS, ids=[a[0] for a in ANSWERS])
-def test_every_kind_of_answer_carries_the_security_headers(client, board, what, method, path, status, policy):
-    response = client.request(path, method=method, status=status)
+def test_every_kind_of_answer_carries_the_security_headers(shared_client, what, method, path, status, policy):
+    response = shared_client.request(path, method=method, status=status)
     assert response.headers["Content-Security-Policy"] == policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     private = path.startswith(("/admin", "/auth"))
@@ -76,8 +96,9 @@ def test_every_kind_of_answer_carries_the_security_headers(client, board, what, 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/services/web-api", "/admin/statuses/", "/admin/audit",
                                   "/admin/credentials", "/admin/services/new", "/admin/no-such-page"])
-def test_admin_pages_carry_the_headers_and_may_not_be_framed(signed_in, board, path):
-    response = signed_in.get(path, status="*")
+def test_admin_pages_carry_the_headers_and_may_not_be_framed(shared_client, path):
+    sign_in_locally(shared_client)
+    response = shared_client.get(path, status="*")
     assert response.status_int in (200, 404)
     assert response.content_type == "text/html"
     assert response.headers["Content-Security-Policy"] == PRIVATE_PAGE
@@ -130,9 +151,9 @@ def test_the_public_api_and_jsonp_stay_readable_from_any_origin(client, board):
 # --- HSTS: App Engine only -----------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_engine_client(emulator):
-    """The app as App Engine runs it (GAE_ENV=standard), over https."""
+    """The app as App Engine runs it (GAE_ENV=standard), over https (each test asks another path)."""
     app = make_app(GAE_ENV="standard")
     return webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com", "wsgi.url_scheme": "https"})
 

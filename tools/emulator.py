@@ -56,9 +56,10 @@ class Emulator:
 
     Firestore in Datastore mode is what App Engine projects get today; with
     `require_indexes` a query missing from index.yaml fails as it would in production.
+    `java_options` go to its JVM (JAVA_TOOL_OPTIONS).
     """
 
-    def __init__(self, index_file, port=None, require_indexes=True, data_dir=None):
+    def __init__(self, index_file, port=None, require_indexes=True, data_dir=None, java_options=()):
         if shutil.which("java") is None:
             raise EmulatorMissing(JAVA_HINT)
         self.port = port or free_port()
@@ -84,8 +85,11 @@ class Emulator:
             command.append("--require_indexes")
         if data_dir is not None:
             command.append(str(data_dir))
+        env = None
+        if java_options:
+            env = {**os.environ, "JAVA_TOOL_OPTIONS": " ".join(java_options)}
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
         self._wait_until_ready()
 
