@@ -58,7 +58,7 @@ def create_app(test_config=None, secret_source=None):
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)
     app.wsgi_app = ndb_wsgi_middleware(app.wsgi_app, app)
     # Outermost: a cached public answer needs neither Flask nor the Datastore.
-    app.wsgi_app = PageCache(app.wsgi_app, app)
+    app.wsgi_app = app.extensions["stashboard.page_cache"] = PageCache(app.wsgi_app, app)
     return app
 
 

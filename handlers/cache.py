@@ -93,16 +93,23 @@ class PageCache:
     def __init__(self, wsgi_app, app):
         self.wsgi_app = wsgi_app
         self.app = app
-        self.enabled = app.config["PAGE_CACHE"]
-        self.check_seconds = app.config["CACHE_CHECK_SECONDS"]
-        self.max_bytes = app.config["CACHE_MAX_BYTES"]
-        self.namespace = app.config["NDB_NAMESPACE"] or ""
+        self.lock = threading.Lock()
+        self.poll_lock = threading.Lock()
+        self.start()
+
+    def start(self):
+        """Begin empty, on the app's settings and namespace as they are now (a test moves one
+        app to a fresh namespace instead of building another)."""
+        change_committed.disconnect(self.committed)
+        config = self.app.config
+        self.enabled = config["PAGE_CACHE"]
+        self.check_seconds = config["CACHE_CHECK_SECONDS"]
+        self.max_bytes = config["CACHE_MAX_BYTES"]
+        self.namespace = config["NDB_NAMESPACE"] or ""
         self.entries = collections.OrderedDict()
         self.size = 0
         # Only tags a change touched have a version (read with .get): never one per path asked for.
         self.versions = {}
-        self.lock = threading.Lock()
-        self.poll_lock = threading.Lock()
         self.next_check = time.monotonic() + self.check_seconds
         self.checked_from = utcnow()
         # Whether the last look at the audit log failed: then no answer can be vouched for.

@@ -98,8 +98,13 @@ class Dispatcher:
 
     def __init__(self, app):
         self.app = app
-        self.namespace = app.config["NDB_NAMESPACE"] or ""
         self.tasks_client = None
+        self.start()
+
+    def start(self):
+        """Listen on the app's namespace as it is now (a test moves one app to a fresh namespace)."""
+        notification_committed.disconnect(self.enqueued)
+        self.namespace = self.app.config["NDB_NAMESPACE"] or ""
         # This app's notifications only; held weakly, so the dispatcher goes away with its app.
         notification_committed.connect(self.enqueued, sender=self.namespace)
 
