@@ -5,6 +5,8 @@ Also the session cookie's policy: cookies exist only under /admin and /auth.
 
 import hmac
 import secrets
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -46,12 +48,22 @@ class PrivateSessionInterface(SecureCookieSessionInterface):
             super().save_session(app, session, response)
 
 
+def _is_local_path(value):
+    """Whether a browser would read `value` as a path on this site, never another site or a script."""
+    # Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\t/evil.com"
+    # becomes "//evil.com": refuse any control, format or space character and any backslash.
+    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
+        return False
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
 def safe_next(value):
-    """A local path to go to after signing in; anything else (other sites) becomes /admin."""
+    """A local path to go to after signing in; anything else (other sites, scripts) becomes /admin."""
     value = value or ""
-    if value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return url_for("admin.index")
+    return value if _is_local_path(value) else url_for("admin.index")
 
 
 def google_enabled():
