@@ -49,8 +49,10 @@ def from_environment(env=os.environ, secret_source=None):
         "PAGE_CACHE": env.get("PAGE_CACHE", "on").strip().lower() not in ("off", "0", "false", "no"),
         # How often an instance looks for other instances' writes (seconds).
         "CACHE_CHECK_SECONDS": float(env.get("CACHE_CHECK_SECONDS", "2")),
-        # The most the cache may hold per process (bytes of bodies).
+        # The most the cache may hold per process: bytes (keys, headers, bodies and bookkeeping)
+        # and answers. Answers about missing things (404s) have a small pool of their own.
         "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),
+        "CACHE_MAX_ENTRIES": int(env.get("CACHE_MAX_ENTRIES", "2000")),
         # Seconds a Datastore RPC may take. A public read has a stale answer to fall back on, so
         # it gives up soon; the local emulator is slower than the Datastore, so it gets longer.
         "DATASTORE_READ_DEADLINE": float(env.get("DATASTORE_READ_DEADLINE") or (5 if on_emulator else 1)),
