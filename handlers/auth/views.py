@@ -5,8 +5,6 @@ Also the session cookie's policy: cookies exist only under /admin and /auth.
 
 import hmac
 import secrets
-import unicodedata
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,6 +23,7 @@ from flask_wtf.csrf import CSRFError
 from handlers.auth import google
 from handlers.auth.credentials import local_sign_in_enabled, signed_in_user, user_is_admin
 from handlers.errors import error_response, is_api_request, render_error_page
+from handlers.local_urls import is_local_path
 from handlers.auth.forms import LocalSignInForm
 from handlers.routes import SIGN_IN, declare, route_of
 from models import InvalidInput
@@ -48,22 +47,10 @@ class PrivateSessionInterface(SecureCookieSessionInterface):
             super().save_session(app, session, response)
 
 
-def _is_local_path(value):
-    """Whether a browser would read `value` as a path on this site, never another site or a script."""
-    # Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\t/evil.com"
-    # becomes "//evil.com": refuse any control, format or space character and any backslash.
-    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
-        return False
-    if not value.startswith("/") or value.startswith("//"):
-        return False
-    parts = urlsplit(value)
-    return not parts.scheme and not parts.netloc
-
-
 def safe_next(value):
     """A local path to go to after signing in; anything else (other sites, scripts) becomes /admin."""
     value = value or ""
-    return value if _is_local_path(value) else url_for("admin.index")
+    return value if is_local_path(value) else url_for("admin.index")
 
 
 def google_enabled():
