@@ -7,6 +7,9 @@ import secrets
 
 import secret_settings
 
+# Seals OAuth 1.0a secrets on the emulator only; anyone can read it here.
+DEVELOPMENT_TOKEN_SECRETS_KEY = "stashboard-local-development-only"
+
 
 def _list(value):
     return [item.strip().lower() for item in (value or "").split(",") if item.strip()]
@@ -34,7 +37,11 @@ def from_environment(env=os.environ, secret_source=None):
         # SECRET_KEY may be random per process, a fixed key lets the command line and the
         # server agree; on App Engine only a configured key will do.
         "TOKEN_SECRETS_KEY": env.get("TOKEN_SECRETS_KEY") or env.get("SECRET_KEY")
-        or ("" if on_app_engine else "stashboard-local-development-only"),
+        or ("" if on_app_engine else DEVELOPMENT_TOKEN_SECRETS_KEY),
+        # The development key is public: off the emulator (a workstation pointed at the real
+        # Datastore) nothing may be sealed with it (handlers/auth/oauth1.py refuses).
+        "TOKEN_SECRETS_KEY_PUBLIC": not on_emulator
+        and not (env.get("TOKEN_SECRETS_KEY") or env.get("SECRET_KEY")),
         "GOOGLE_CLOUD_PROJECT": env.get("GOOGLE_CLOUD_PROJECT", ""),
         # Firestore in Datastore mode namespace; tests give each test its own.
         "NDB_NAMESPACE": env.get("NDB_NAMESPACE") or None,
