@@ -1,5 +1,7 @@
 """OAuth 1.0a secrets are never sealed with the public development key outside local runs."""
 
+import json
+
 import pytest
 
 import config
@@ -36,3 +38,21 @@ def test_migrate_1x_refuses_the_public_key_but_its_dry_run_still_reports(worksta
     result = runner.invoke(args=["migrate-1x"])
     assert result.exit_code != 0
     assert "TOKEN_SECRETS_KEY is not set" in result.output
+
+
+def test_migration_blanks_the_1x_profile_secret_and_the_token_keeps_working(app, client, legacy_board):
+    from tests.test_api_oauth1 import signed
+
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["migrate-1x", "--dry-run"])
+    assert "blanks each 1.x Profile's OAuth secret" in dry.output
+    assert legacy_board.client.get(legacy_board.keys["profile"])["secret"] == legacy_board.profile["secret"]
+    for outcome in ("created", "existing"):  # a second run finds the token adopted, the secret blank
+        result = runner.invoke(args=["migrate-1x", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["counts"]["tokens"][outcome] == 1
+        assert legacy_board.client.get(legacy_board.keys["profile"])["secret"] == ""
+    profile = legacy_board.profile
+    answer = signed(client, profile["token"], profile["secret"], "/services/web-api/events",
+                    {"message": "Still here", "status": "down"})
+    assert answer.status_int == 201, answer.text
