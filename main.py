@@ -10,6 +10,7 @@ import config
 from handlers import admin, api, auth, bodies, cli, errors, hooks, notify, routes, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
+from models import sealed
 
 
 def create_app(test_config=None, secret_source=None):
@@ -21,6 +22,8 @@ def create_app(test_config=None, secret_source=None):
     app.config.from_mapping(config.from_environment(secret_source=secret_source))
     if test_config:
         app.config.from_mapping(test_config)
+    # Stored signing secrets are sealed with this deployment's key (models/sealed.py).
+    sealed.use_key(app.config["TOKEN_SECRETS_KEY"])
 
     errors.register(app)
     routes.register(app)
