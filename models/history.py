@@ -75,14 +75,17 @@ def cells(days, current, dates):
     return result
 
 
-def first_event(days):
-    """When the oldest kept rollup's first event happened (naive UTC); its midnight for a rollup
-    written before rollups noted it; None with no rollup."""
+def first_event(days, created=None):
+    """When the oldest kept rollup's first event happened (naive UTC); None with no rollup."""
     if not days:
         return None
     oldest = min(days)
     midnight = datetime.datetime.fromisoformat(oldest)
-    return midnight + datetime.timedelta(seconds=days[oldest].get("first", 0.0))
+    if "first" in days[oldest]:
+        return midnight + datetime.timedelta(seconds=days[oldest]["first"])
+    # Written before rollups noted it (`flask rebuild-history` adds it): only a day before the
+    # creation's says the history began earlier, and then no later than that day's midnight.
+    return midnight if created is None or midnight.date() < created.date() else None
 
 
 def seconds_into_day(moment):

@@ -49,7 +49,7 @@ def of(card, board, days, now=None):
     dates = [(now - n * ONE_DAY).date() for n in range(days)]
     # Counted from the service's creation or its first event, whichever is earlier: events
     # can be dated before the entity (a migration from 1.x, a back-dated post).
-    began = min(filter(None, (card.created, history.first_event(card.days))), default=None)
+    began = min(filter(None, (card.created, history.first_event(card.days, card.created))), default=None)
     totals = history.durations(card.days, card.status_id, dates, now, began)
     default = board.default.slug if board.default else None
     figure = Uptime(days)

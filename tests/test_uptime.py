@@ -95,3 +95,14 @@ def test_uptime_counts_from_a_first_event_dated_before_the_service_entity(month_
     assert figure.down == pytest.approx(2 * H, abs=1e-3)
     assert figure.up == pytest.approx(67 * H, abs=1e-3)
     assert figure.percent == pytest.approx(100 * 67 / 69)
+
+
+def test_a_rollup_from_before_rollups_noted_their_first_event_still_counts_from_creation(month_start):
+    from models import history
+
+    created = at(month_start, days=1, hours=12)
+    old_rollup = {at(month_start, days=1).date().isoformat(): {"start": None, "statuses": ["down"], "note": False,
+                                                               "secs": {"": 18 * H}, "last": 18 * H}}
+    assert history.first_event(old_rollup, created) is None
+    earlier = {at(month_start).date().isoformat(): old_rollup.popitem()[1]}
+    assert history.first_event(earlier, created) == month_start
