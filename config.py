@@ -7,6 +7,9 @@ import secrets
 
 import secret_settings
 
+# Seals OAuth 1.0a secrets on the emulator only; anyone can read it here.
+DEVELOPMENT_TOKEN_SECRETS_KEY = "stashboard-local-development-only"
+
 
 def _list(value):
     return [item.strip().lower() for item in (value or "").split(",") if item.strip()]
@@ -34,7 +37,11 @@ def from_environment(env=os.environ, secret_source=None):
         # SECRET_KEY may be random per process, a fixed key lets the command line and the
         # server agree; on App Engine only a configured key will do.
         "TOKEN_SECRETS_KEY": env.get("TOKEN_SECRETS_KEY") or env.get("SECRET_KEY")
-        or ("" if on_app_engine else "stashboard-local-development-only"),
+        or ("" if on_app_engine else DEVELOPMENT_TOKEN_SECRETS_KEY),
+        # The development key is public: off the emulator (a workstation pointed at the real
+        # Datastore) nothing may be sealed with it (handlers/auth/oauth1.py refuses).
+        "TOKEN_SECRETS_KEY_PUBLIC": not on_emulator
+        and not (env.get("TOKEN_SECRETS_KEY") or env.get("SECRET_KEY")),
         "GOOGLE_CLOUD_PROJECT": env.get("GOOGLE_CLOUD_PROJECT", ""),
         # Firestore in Datastore mode namespace; tests give each test its own.
         "NDB_NAMESPACE": env.get("NDB_NAMESPACE") or None,
@@ -49,8 +56,10 @@ def from_environment(env=os.environ, secret_source=None):
         "PAGE_CACHE": env.get("PAGE_CACHE", "on").strip().lower() not in ("off", "0", "false", "no"),
         # How often an instance looks for other instances' writes (seconds).
         "CACHE_CHECK_SECONDS": float(env.get("CACHE_CHECK_SECONDS", "2")),
-        # The most the cache may hold per process (bytes of bodies).
+        # The most the cache may hold per process: bytes (keys, headers, bodies and bookkeeping)
+        # and answers. Answers about missing things (404s) have a small pool of their own.
         "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),
+        "CACHE_MAX_ENTRIES": int(env.get("CACHE_MAX_ENTRIES", "2000")),
         # Seconds a Datastore RPC may take. A public read has a stale answer to fall back on, so
         # it gives up soon; the local emulator is slower than the Datastore, so it gets longer.
         "DATASTORE_READ_DEADLINE": float(env.get("DATASTORE_READ_DEADLINE") or (5 if on_emulator else 1)),

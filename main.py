@@ -7,9 +7,10 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, cli, errors, hooks, routes, security, site, tasks, warmup
+from handlers import admin, api, auth, bodies, cli, errors, hooks, routes, security, site, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
+from models import sealed
 from workers import notify
 
 
@@ -22,6 +23,8 @@ def create_app(test_config=None, secret_source=None):
     app.config.from_mapping(config.from_environment(secret_source=secret_source))
     if test_config:
         app.config.from_mapping(test_config)
+    # Stored signing secrets are sealed with this deployment's key (models/sealed.py).
+    sealed.use_key(app.config["TOKEN_SECRETS_KEY"])
 
     errors.register(app)
     routes.register(app)
@@ -37,10 +40,17 @@ def create_app(test_config=None, secret_source=None):
 
     @app.before_request
     def refuse_large_bodies():
-        """Answer 413 for an oversized body before reading it or checking credentials."""
+        """Answer 413 for an oversized body (with or without a length) before checking credentials."""
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
             abort(413, f"The request body is larger than {limit // 1024} KiB.")
+        if request.content_length is None and "wsgi.input_terminated" in request.environ:
+            bodies.read_chunked_body(limit)
+
+    @app.before_request
+    def refuse_deep_json():
+        """Answer 400 for JSON nested deep enough to exhaust the parser, on every route that reads JSON."""
+        bodies.refuse_deep_json(routes.route_of(app, request.environ).surface.errors == "json")
 
     # After the checks above: CSRF reads the body, which must not be an oversized one.
     auth.register(app)

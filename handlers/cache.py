@@ -40,6 +40,7 @@ import hashlib
 import logging
 import threading
 import time
+import urllib.parse
 
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
@@ -62,6 +63,13 @@ CACHEABLE_STATUSES = ("200", "404")
 # stamps its entries before it commits, so a slow one can land after a later-stamped one.
 OVERLAP = datetime.timedelta(seconds=60)
 LARGEST_ENTRY = 4 * 1024 * 1024
+# What one kept answer costs beyond its key, headers and body: the dictionary slot, the
+# Entry and its tuples and strings. Generous, so the count errs high, never low.
+ENTRY_OVERHEAD = 1024
+# Answers about things that do not exist (404s) have a pool of their own, small, so that
+# asking for many made-up URLs can never push the board out of the cache.
+MISSING_MAX_ENTRIES = 256
+MISSING_MAX_BYTES = 1024 * 1024
 # Where base.html lets a stale page say so.
 STALE_MARKER = b"<!--stale-note-->"
 STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
@@ -85,6 +93,53 @@ class Entry:
     versions: tuple
     rendered_at: datetime.datetime
     outage: bool = False  # a 503 because the Datastore is away
+    cost: int = 0  # bytes counted against its pool's cap (`_cost`)
+
+
+def _cost(key, entry):
+    """The bytes a kept answer holds: its key, headers and body, plus the bookkeeping around them."""
+    scheme, host, path, args = key
+    key_bytes = len(scheme or "") + len(host or "") + len(path) + sum(len(n) + len(v) for n, v in args)
+    header_bytes = sum(len(name) + len(value) for name, value in entry.headers)
+    return ENTRY_OVERHEAD + key_bytes + header_bytes + len(entry.body) + len(entry.status) + len(entry.etag or "")
+
+
+class Pool:
+    """Least recently used answers, capped both in counted bytes and in number (callers hold the lock)."""
+
+    def __init__(self, max_bytes, max_entries):
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.entries = collections.OrderedDict()
+        self.size = 0
+
+    def __len__(self):
+        return len(self.entries)
+
+    def get(self, key):
+        """The kept answer for `key` (now the most recently used), or None."""
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def discard(self, key):
+        """Forget `key`'s answer, if kept."""
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= old.cost
+
+    def put(self, key, entry):
+        """Keep `entry`, evicting the least recently used until both caps hold (one too big is not kept)."""
+        self.discard(key)
+        entry.cost = _cost(key, entry)
+        if entry.cost > self.max_bytes or self.max_entries < 1:
+            return
+        self.entries[key] = entry
+        self.size += entry.cost
+        while self.size > self.max_bytes or len(self.entries) > self.max_entries:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= evicted.cost
 
 
 class PageCache:
@@ -104,10 +159,13 @@ class PageCache:
         config = self.app.config
         self.enabled = config["PAGE_CACHE"]
         self.check_seconds = config["CACHE_CHECK_SECONDS"]
-        self.max_bytes = config["CACHE_MAX_BYTES"]
         self.namespace = config["NDB_NAMESPACE"] or ""
-        self.entries = collections.OrderedDict()
-        self.size = 0
+        self.pages = Pool(config["CACHE_MAX_BYTES"], config["CACHE_MAX_ENTRIES"])
+        self.missing = Pool(min(MISSING_MAX_BYTES, self.pages.max_bytes), MISSING_MAX_ENTRIES)
+        # With APP_URL set, every public answer is rendered for that origin and kept once,
+        # whatever Host header a caller sends (made-up Hosts must not make copies).
+        origin = urllib.parse.urlsplit(config.get("APP_URL") or "")
+        self.origin = (origin.scheme, origin.netloc) if origin.scheme and origin.netloc else None
         # Only tags a change touched have a version (read with .get): never one per path asked for.
         self.versions = {}
         self.next_check = time.monotonic() + self.check_seconds
@@ -178,6 +236,8 @@ class PageCache:
             return self.wsgi_app(environ, _with_file_staleness(start_response))
         if not route.cached:  # a public surface, but no view declared what it reads (e.g. a 404)
             return self.wsgi_app(environ, _private(start_response))
+        if self.origin is not None:
+            environ["HTTP_X_FORWARDED_PROTO"], environ["HTTP_HOST"] = self.origin
         try:
             key = self._key(environ, route)
         except ValueError:  # a refused argument: the app answers its 400
@@ -186,10 +246,8 @@ class PageCache:
         with counting_rpcs() as stats:
             self.check_others()
             with self.lock:
-                kept = self.entries.get(key) if self.enabled else None
+                kept = (self.pages.get(key) or self.missing.get(key)) if self.enabled else None
                 versions = tuple(self.versions.get(tag, 0) for tag in tags)
-                if kept is not None:
-                    self.entries.move_to_end(key)
             head = method == "HEAD"
             if kept is not None and (self.unsure or datastore_away()):
                 return self._answer_stale(start_response, kept, stats, head)
@@ -238,16 +296,20 @@ class PageCache:
             self._store(key, entry)
         return entry
 
+    def __len__(self):
+        return len(self.pages) + len(self.missing)
+
+    @property
+    def size(self):
+        """The bytes counted against both pools."""
+        return self.pages.size + self.missing.size
+
     def _store(self, key, entry):
+        """Keep a shareable answer: a 404 in the small pool of missing things, anything else with the pages."""
+        pool, other = (self.missing, self.pages) if entry.status.startswith("404") else (self.pages, self.missing)
         with self.lock:
-            old = self.entries.pop(key, None)
-            if old is not None:
-                self.size -= len(old.body)
-            self.entries[key] = entry
-            self.size += len(entry.body)
-            while self.size > self.max_bytes and self.entries:
-                _, evicted = self.entries.popitem(last=False)
-                self.size -= len(evicted.body)
+            other.discard(key)
+            pool.put(key, entry)
 
     def _answer(self, environ, start_response, entry, timing, head):
         headers = [*entry.headers, ("Server-Timing", timing)]

@@ -186,6 +186,8 @@ def migrate_1x(dry_run, as_json):
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
         return
     click.echo("Dry run: nothing written." if dry_run else "Migrated from Stashboard 1.x.")
+    if dry_run and report.counts.get("tokens", {}).get("found"):
+        click.echo("A real run blanks each 1.x Profile's OAuth secret once its token is adopted (kept sealed here).")
     click.echo(f"{'':10} {'found':>7} {'created':>7} {'existing':>8} {'skipped':>7}")
     for kind, counts in report.counts.items():
         click.echo(f"{kind:10} {counts['found']:>7} {counts['created']:>7} {counts['existing']:>8} {counts['skipped']:>7}")

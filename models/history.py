@@ -15,6 +15,7 @@ import datetime
 
 # Enough for 90 days of bars, with room for time zones and late readers.
 KEEP_DAYS = 100
+DAY_SECONDS = 86400.0
 
 
 def with_event(days, day, start, status, note, at=None):
@@ -30,6 +31,8 @@ def with_event(days, day, start, status, note, at=None):
     if status is not None and status not in record["statuses"]:
         record["statuses"] = [*record["statuses"], status]
     record["note"] = record["note"] or bool(note)
+    if at is not None:  # the day's first event: where a service's history begins, if before its creation
+        record["first"] = min(record.get("first", DAY_SECONDS), seconds_into_day(at))
     if status is not None and at is not None:
         elapsed = seconds_into_day(at)
         secs = dict(record.get("secs") or {})
@@ -70,6 +73,19 @@ def cells(days, current, dates):
         result.append(({record["start"], *record["statuses"]}, record["note"]))
         in_force = record["start"]
     return result
+
+
+def first_event(days, created=None):
+    """When the oldest kept rollup's first event happened (naive UTC); None with no rollup."""
+    if not days:
+        return None
+    oldest = min(days)
+    midnight = datetime.datetime.fromisoformat(oldest)
+    if "first" in days[oldest]:
+        return midnight + datetime.timedelta(seconds=days[oldest]["first"])
+    # Written before rollups noted it (`flask rebuild-history` adds it): only a day before the
+    # creation's says the history began earlier, and then no later than that day's midnight.
+    return midnight if created is None or midnight.date() < created.date() else None
 
 
 def seconds_into_day(moment):

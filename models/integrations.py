@@ -16,6 +16,7 @@ from models.audit import Actor
 from models.credentials import HashedCredential, without_secrets
 from models.errors import InvalidInput
 from models.fields import NAME_MAX, SLUG, clean_text, slug_for
+from models.sealed import SealedTextProperty
 from models.status import Status
 
 KINDS = {
@@ -73,7 +74,7 @@ class Integration(HashedCredential):
     services = ndb.JsonProperty()  # {name as the alert gives it (lower case): service id}
     severities = ndb.JsonProperty()  # {severity (lower case): status id}
     default_status = ndb.StringProperty(default=DEFAULT_STATUS)
-    signing_secret = ndb.TextProperty()
+    signing_secret = SealedTextProperty()
 
     @classmethod
     def issue(cls, name, kind, created_by, service_label=None, services="", severities="", default_status=None,

@@ -14,16 +14,15 @@ entities with automatic numeric ids:
   children of their service. The old public sid was the key's URL-safe string; a
   migrated event keeps the old numeric id under its service, so that sid still finds it
   (models/event.py, `Event.key_for`);
-* `Profile` (`owner` user, `token`, `secret`): an OAuth 1.0a access token, adopted as
-  an API token that keeps working unchanged (models/credentials.py).
+* `Profile` (`owner` user, `token`, `secret`): an OAuth 1.0a access token, adopted as an
+  API token that keeps working unchanged (models/credentials.py); its clear secret is then blanked.
 
 The old entities are read with the low-level Datastore client (NDB maps a kind name to
 one model class: Service, Status and Event are this app's) and left in place, unread.
 
-Every step is idempotent: the new key of an old entity is fixed (its slug, its numeric
-id, its token), so a run that finds it present leaves it alone, and an interrupted run
-is finished by the next. Every write is an audited transaction; the run itself is
-recorded on the `LegacyMigration` entity, whose audited updates name what each step did.
+Every step is idempotent: an old entity's new key is fixed (its slug, numeric id, token),
+so a run leaves one it finds alone and an interrupted run is finished by the next. Each write
+is an audited transaction; the run is recorded on the `LegacyMigration` entity (audited too).
 """
 
 import dataclasses
@@ -356,22 +355,23 @@ class Migration:
         return txn()
 
     def _profiles(self):
-        for old in _old_entities("Profile"):
+        for old in _old_entities("Profile"):  # each token adopted, then the clear secret blanked
             self.report.count("tokens", "found")
-            owner = old.get("owner")
+            owner, token, secret = old.get("owner"), old.get("token"), old.get("secret")
             email = owner.get("email") if isinstance(owner, dict) else None
-            if not email or not old.get("token") or not old.get("secret"):
+            adopted = bool(token) and ApiToken.adopted(token) is not None
+            if not adopted and not (email and token and secret):
                 self.report.problem(f"Profile {old.key.id}: no owner email, token or secret; skipped.")
                 self.report.count("tokens", "skipped")
                 continue
-            if ApiToken.adopted(old["token"]) is not None:
-                self.report.count("tokens", "existing")
-                continue
-            if not self.dry_run:
+            if not adopted and not self.dry_run:
                 if self.box is None:
                     raise InvalidInput("Migrating 1.x OAuth tokens needs TOKEN_SECRETS_KEY (or SECRET_KEY) set.")
-                ApiToken.adopt_oauth(email, old["token"], old["secret"], "Stashboard 1.x credentials", self.box)
-            self.report.count("tokens", "created")
+                ApiToken.adopt_oauth(email, token, secret, "Stashboard 1.x credentials", self.box)
+            self.report.count("tokens", "existing" if adopted else "created")
+            if secret and not self.dry_run:  # adopted (committed) by now: the clear copy can go
+                old["secret"] = ""
+                _datastore().put(old)
 
     def _record(self, start):
         """Note the run's start, and its end with its report, on the LegacyMigration record (audited)."""

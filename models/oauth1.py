@@ -30,11 +30,11 @@ NONCE_KEPT = datetime.timedelta(seconds=2 * TIMESTAMP_LIFETIME)
 class SecretBox:
     """Seals and opens token secrets with a key derived from `key_material` (a string)."""
 
-    def __init__(self, key_material):
+    def __init__(self, key_material, info=b"stashboard oauth1 token secrets"):
         if not key_material:
             raise InvalidInput("OAuth token secrets need TOKEN_SECRETS_KEY (or SECRET_KEY) to be set.")
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"stashboard oauth1 token secrets").derive(key_material.encode())
+        # `info` gives each use of the one setting a key of its own (models/sealed.py).
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key_material.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, secret):

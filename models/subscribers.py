@@ -12,6 +12,7 @@ from google.cloud import ndb
 
 from models.base import SluggedModel
 from models.errors import InvalidInput
+from models.sealed import SealedTextProperty
 from models.times import utcnow
 
 FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)"}
@@ -48,7 +49,7 @@ class Subscriber(SluggedModel):
 
     url = ndb.TextProperty(required=True)
     format = ndb.StringProperty(required=True, choices=tuple(FORMATS))
-    secret = ndb.TextProperty(required=True)
+    secret = SealedTextProperty(required=True)
     active = ndb.BooleanProperty(default=True)
     created = ndb.DateTimeProperty(required=True)
 

@@ -3,7 +3,7 @@
 Time-weighted and exact to the microsecond, from the day rollups that every event
 updates in its transaction (models/history.py): no event is read, so 90 days cost
 what 5 do. The period is today so far and the whole UTC days before it; time before
-the service existed is not counted.
+the service existed (its creation or its first event, whichever is earlier) is not counted.
 """
 
 import dataclasses
@@ -47,7 +47,10 @@ def of(card, board, days, now=None):
     """The Uptime of the service `card` over `days` days up to `now`, with `board`'s statuses."""
     now = now or utcnow()
     dates = [(now - n * ONE_DAY).date() for n in range(days)]
-    totals = history.durations(card.days, card.status_id, dates, now, card.created)
+    # Counted from the service's creation or its first event, whichever is earlier: events
+    # can be dated before the entity (a migration from 1.x, a back-dated post).
+    began = min(filter(None, (card.created, history.first_event(card.days, card.created))), default=None)
+    totals = history.durations(card.days, card.status_id, dates, now, began)
     default = board.default.slug if board.default else None
     figure = Uptime(days)
     for status_id, seconds in totals.items():

@@ -140,7 +140,6 @@ def test_app_yaml_names_secrets_and_holds_none():
     assert named == {
         "SECRET_KEY": "stashboard-secret-key",
         "OIDC_CLIENT_SECRET": "stashboard-oidc-client-secret",
-        "WEBHOOK_SIGNING_KEYS": "stashboard-webhook-signing-keys",
         "TOKEN_SECRETS_KEY": "stashboard-token-secrets-key",
     }
     for setting, value in env.items():

@@ -72,3 +72,31 @@ def test_feed_holds_at_most_twenty_events(client, ndb_context, events):
     feed = feedparser.parse(client.get("/rss").body)
     assert len(feed.entries) == 20
     assert feed.entries[0].title == "[Website - Warning] Update 24."
+
+
+class _Markup(__import__("html.parser").parser.HTMLParser):
+    """What a feed reader rendering a description as HTML would see: its elements and its text."""
+
+    def __init__(self, markup):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.text = [], ""
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text += data
+
+
+@pytest.mark.parametrize("path", ["/rss", "/atom"])
+def test_feed_descriptions_show_markup_as_written_and_inject_no_element(client, ndb_context, events, path):
+    message = 'Fix for <b>x</b> & <img src=x onerror="alert(1)"> shipped'
+    Event.post(Service.get_or_404("website"), message, "down")
+    feed = feedparser.parse(client.get(path).body)
+    entry = feed.entries[0]
+    detail = entry.content[0] if path == "/atom" else entry.summary_detail
+    shown = _Markup(detail.value) if detail.type == "text/html" else None
+    assert shown is None or (shown.tags == [] and shown.text == message), detail
+    assert detail.type == "text/html" or detail.value == message

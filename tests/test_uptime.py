@@ -76,3 +76,33 @@ def test_a_service_with_no_event_is_up_all_along_and_ninety_days_read_nothing_mo
     figure = uptime.of(card, board, 90, now=now)
     assert figure.percent == 100.0 and figure.down == 0
     assert figure.counted == pytest.approx(89 * DAY + (now - times.utc_midnight(now)).total_seconds(), abs=1e-3)
+
+
+def test_uptime_counts_from_a_first_event_dated_before_the_service_entity(month_start):
+    created_at = at(month_start, days=2, hours=12)
+    with times.shifted(created_at - utcnow()):
+        service = Service.create("Legacy", "Migrated from 1.x.")
+    # Events from before the entity existed (as a 1.x migration writes them), by hand:
+    first, slow, fine = at(month_start, hours=9), at(month_start, days=1, hours=3), at(month_start, days=1, hours=5)
+    Event.post(service, "Up since 09:00 on the 1st.", "up", at=first)
+    Event.post(Service.get_or_404("legacy"), "Slow.", "down", at=slow)
+    Event.post(Service.get_or_404("legacy"), "Fine.", "up", at=fine)
+    now = at(month_start, days=3, hours=6)
+    board, card = card_of("legacy")
+    figure = uptime.of(card, board, 90, now=now)
+    # 09:00 on day 0 to 06:00 on day 3 is 15 h + 2 days + 6 h = 69 h; down 03:00 → 05:00 on day 1.
+    assert figure.counted == pytest.approx(69 * H, abs=1e-3)
+    assert figure.down == pytest.approx(2 * H, abs=1e-3)
+    assert figure.up == pytest.approx(67 * H, abs=1e-3)
+    assert figure.percent == pytest.approx(100 * 67 / 69)
+
+
+def test_a_rollup_from_before_rollups_noted_their_first_event_still_counts_from_creation(month_start):
+    from models import history
+
+    created = at(month_start, days=1, hours=12)
+    old_rollup = {at(month_start, days=1).date().isoformat(): {"start": None, "statuses": ["down"], "note": False,
+                                                               "secs": {"": 18 * H}, "last": 18 * H}}
+    assert history.first_event(old_rollup, created) is None
+    earlier = {at(month_start).date().isoformat(): old_rollup.popitem()[1]}
+    assert history.first_event(earlier, created) == month_start

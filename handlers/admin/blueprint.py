@@ -11,6 +11,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from handlers.auth.credentials import signed_in_user, user_is_admin
 from handlers.auth.forms import ConfirmForm
+from handlers.local_urls import same_origin_path
 from handlers.routes import ADMIN, declare
 from models import Actor, StashboardError, acting_as
 
@@ -50,7 +51,13 @@ def stop_acting(error=None):
 @bp.context_processor
 def admin_helpers():
     """Formatting helpers for the admin templates."""
-    return {"when": when, "audit_changes": audit_changes}
+    return {"when": when, "audit_changes": audit_changes, "cancel_url": cancel_url}
+
+
+def cancel_url():
+    """Where a form's Cancel leads: back to the page of this site it came from, else the admin home."""
+    back = same_origin_path(request.referrer, request.host_url) if request.method == "GET" else None
+    return back or url_for("admin.index")
 
 
 def when(moment):

@@ -15,7 +15,7 @@ from flask import abort, current_app, request
 from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256
 
-from models import ApiToken
+from models import ApiToken, InvalidInput
 from models.oauth1 import TIMESTAMP_LIFETIME, OAuthNonce, SecretBox
 
 # What every Stashboard 1.x client is configured with (the old App Engine OAuth provider's).
@@ -26,7 +26,13 @@ MAX_PARAMETER = 200
 
 
 def secret_box():
-    """The sealer of OAuth token secrets, keyed by this deployment's TOKEN_SECRETS_KEY."""
+    """The sealer of OAuth token secrets, keyed by this deployment's TOKEN_SECRETS_KEY; refused
+    off the emulator when that would be the public development key."""
+    if current_app.config.get("TOKEN_SECRETS_KEY_PUBLIC"):
+        raise InvalidInput(
+            "TOKEN_SECRETS_KEY is not set, so OAuth 1.0a secrets would be sealed with the public development "
+            "key, which anyone can read. Set TOKEN_SECRETS_KEY to this deployment's key (the one App Engine "
+            "reads) and run the command again; nothing was changed.")
     return SecretBox(current_app.config.get("TOKEN_SECRETS_KEY"))
 
 

@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError
 from handlers.auth import google
 from handlers.auth.credentials import local_sign_in_enabled, signed_in_user, user_is_admin
 from handlers.errors import error_response, is_api_request, render_error_page
+from handlers.local_urls import is_local_path
 from handlers.auth.forms import LocalSignInForm
 from handlers.routes import SIGN_IN, declare, route_of
 from models import InvalidInput
@@ -47,11 +48,9 @@ class PrivateSessionInterface(SecureCookieSessionInterface):
 
 
 def safe_next(value):
-    """A local path to go to after signing in; anything else (other sites) becomes /admin."""
+    """A local path to go to after signing in; anything else (other sites, scripts) becomes /admin."""
     value = value or ""
-    if value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return url_for("admin.index")
+    return value if is_local_path(value) else url_for("admin.index")
 
 
 def google_enabled():

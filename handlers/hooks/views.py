@@ -34,6 +34,8 @@ def json_body():
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         abort(400, f"The body must be JSON (UTF-8): {error}.")
+    except RecursionError:  # main.py refuses deep nesting first; this keeps it a 400 regardless
+        abort(400, "The JSON body is nested too deeply.")
 
 
 def answer(alerts, outcome, strict=False):

@@ -1,7 +1,8 @@
 """RSS and Atom feeds of the newest events, incident updates and maintenance announcements,
-built with feedgen (which escapes every field)."""
+built with feedgen (which escapes every field for XML; messages are escaped for HTML too)."""
 
 import datetime
+import html
 import re
 
 from feedgen.feed import FeedGenerator
@@ -47,6 +48,12 @@ def _clean(text):
     return XML_INVALID.sub("", text)
 
 
+def _describe(entry, text):
+    """Carry `text` as plain text in both formats: readers render RSS's <description> as HTML, so
+    it goes HTML-escaped (and Atom's content says type="html" to match): markup shows as written."""
+    entry.content(html.escape(_clean(text), quote=False), type="html")
+
+
 def _aware(timestamp):
     """A stored naive UTC time as an aware one (feedgen requires a zone)."""
     return timestamp.replace(tzinfo=datetime.UTC)
@@ -89,7 +96,7 @@ def _feed(endpoint):
         entry.guid(api_url, permalink=True)
         entry.title(_clean(f"[{service_name} - {status.name if status else 'Unknown'}] {event.message}"))
         entry.link(href=url_for("site.service", service_id=event.service_id, _external=True))
-        entry.description(_clean(event.message))
+        _describe(entry, event.message)
         entry.published(_aware(event.timestamp))
         entry.updated(_aware(event.timestamp))
     return feed
@@ -116,7 +123,7 @@ def _add_story(feed, timestamp, kind, item):
         entry.guid(f"{link}#update-{update.number}", permalink=True)
         entry.title(_clean(f"[Incident - {update.state.title()}] {incident.title}"))
         entry.link(href=link)
-        entry.description(_clean(update.message))
+        _describe(entry, update.message)
     else:
         window = item
         link = url_for("site.index", _anchor=f"maintenance-{window.maintenance_id}", _external=True)
@@ -124,6 +131,6 @@ def _add_story(feed, timestamp, kind, item):
         entry.title(_clean(f"[Maintenance {window.starts:%-d %b %Y %H:%M} - {window.ends:%-d %b %Y %H:%M} UTC] "
                            f"{window.title}"))
         entry.link(href=link)
-        entry.description(_clean(window.message))
+        _describe(entry, window.message)
     entry.published(_aware(timestamp))
     entry.updated(_aware(timestamp))
