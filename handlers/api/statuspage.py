@@ -6,7 +6,7 @@ groups; levels NORMAL, WARNING, ERROR, CRITICAL are operational, degraded_perfor
 partial_outage, major_outage, and the maintenance status is under_maintenance. Every
 answer is one read of the board (models.Snapshot.now: its notices come with it), shaped by
 the schemas of handlers/api/statuspage_schema.py; each view declares its answer's schema
-(`answers`).
+(`answers`), which /api/v2/openapi.json describes.
 """
 
 import functools
@@ -15,12 +15,13 @@ from flask import Blueprint, current_app, request
 from slugify import slugify
 
 from handlers.api.schemas import Shaped
+from handlers.api.statuspage_openapi import describe
 from handlers.api.statuspage_schema import (COMPONENT_STATUS, INDICATOR, UNDER_MAINTENANCE_STATUS, ComponentGroupSchema,
                                             ComponentSchema, IncidentSchema, Listed, MaintenanceSchema, Overall,
                                             PageBound, PageSchema, Placed, StatusIndicatorSchema,
                                             component_list, group_id_of)
 from handlers.responses import json_response
-from handlers.routes import BOARD, JSONP, PUBLIC_API, declare, reads
+from handlers.routes import BOARD, JSONP, META, PUBLIC_API, declare, reads
 from models import Snapshot
 from models.incident import IMPACTS
 from models.maintenance import MAINTENANCE_STATUS
@@ -274,3 +275,11 @@ def active_maintenances(page):
     """Maintenance windows in progress."""
     return {"scheduled_maintenances": page.windows_where(lambda w: w.state == "in_progress")}
 
+
+@bp.get("/openapi.json", endpoint="openapi")
+@reads(META, JSONP)
+def openapi_document():
+    """This API described in OpenAPI 3.1, for code generators, validators and fuzzers."""
+    rules = [rule for rule in current_app.url_map.iter_rules() if rule.endpoint.startswith(f"{bp.name}.")]
+    views = [(rule.rule, current_app.view_functions[rule.endpoint]) for rule in rules]
+    return json_response(describe(request.host_url, [(path, view) for path, view in views if hasattr(view, "answer")]))
