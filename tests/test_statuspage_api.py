@@ -1,6 +1,7 @@
 """/api/v2 answers as Statuspage's do: every endpoint validates against the JSON Schemas written
-from Statuspage's documentation, and a Statuspage reader written by someone else (the
-statuspage-prometheus-exporter package, unchanged) reads the board right."""
+from Statuspage's documentation and against the OpenAPI description /api/v2/openapi.json serves,
+and a Statuspage reader written by someone else (the statuspage-prometheus-exporter package,
+unchanged) reads the board right."""
 
 import datetime
 import json
@@ -8,11 +9,14 @@ import json
 import jsonschema
 import pytest
 import webtest
+from openapi_core import Config, OpenAPI
+from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from models import times
 from tests import statuspage_schemas
 from tests.fixtures.browser import LiveServer
 from tests.fixtures.datastore import ADMIN_EMAIL, make_app
+from tests.test_api_openapi import check
 
 
 def seed(client, token):
@@ -104,3 +108,30 @@ def test_a_third_party_statuspage_reader_reports_the_page_status_components_and_
     assert components == {"Core": "partial_outage", "Web API": "partial_outage", "Website": "operational",
                           "Email": "under_maintenance"}
     assert [m["name"] for m in result["maintenance_metadata"]] == ["Window 60", "Window -1"]
+
+
+def test_the_v2_description_is_valid_openapi_and_covers_every_v2_endpoint(board):
+    client, _, _ = board
+    response = client.get("/api/v2/openapi.json")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    document = response.json
+    OpenAPIV31SpecValidator(document).validate()
+    assert document["servers"] == [{"url": "http://status.example.com", "description": "This board"}]
+    assert set(document["paths"]) == set(statuspage_schemas.ENDPOINTS)
+    assert {"Page", "StatusIndicator", "Component", "ComponentGroup", "Incident", "IncidentUpdate",
+            "AffectedComponent", "Maintenance", "MaintenanceUpdate"} <= set(document["components"]["schemas"])
+
+
+@pytest.mark.parametrize("path", [*sorted(statuspage_schemas.ENDPOINTS), "/api/v2/summary.json?callback=sp"])
+def test_every_v2_answer_conforms_to_the_v2_description(board, path):
+    client, _, _ = board
+    as_text = {"application/javascript": lambda body, **_: body.decode("utf-8")}
+    spec = OpenAPI.from_dict(client.get("/api/v2/openapi.json").json,
+                             config=Config(extra_media_type_deserializers=as_text))
+    check(spec, client.get(path))
+
+
+def test_a_bad_jsonp_callback_on_v2_is_a_described_400(board):
+    client, _, _ = board
+    spec = OpenAPI.from_dict(client.get("/api/v2/openapi.json").json)
+    check(spec, client.get("/api/v2/status.json?callback=alert(1)", status=400), request_is_valid=False)

@@ -200,7 +200,7 @@ PARAMETERS = {
 }
 
 
-def _content(schema):
+def content(schema):
     return {
         "application/json": {"schema": schema},
         "application/javascript": {"schema": {"type": "string", "pattern": r"^[A-Za-z_$][A-Za-z0-9_$.]*\(.*\);$",
@@ -213,7 +213,7 @@ def responses():
     answers = {}
     for code, description in ERRORS.items():
         schema = {"allOf": [ref("Error"), {"properties": {"code": {"const": code}}}]}
-        answers[str(code)] = {"description": description, "content": _content(schema)}
+        answers[str(code)] = {"description": description, "content": content(schema)}
     answers["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
     answers["405"]["headers"] = {"Allow": {"schema": {"type": "string"}, "required": True,
                                            "description": "The methods the path takes."}}
@@ -238,7 +238,7 @@ def operation(spec, view, method, rule, public, admin_ids):
         codes.add(404)
     if write:
         codes |= {401, 403, 413}
-    success = {"description": " ".join((view.__doc__ or "").split()), "content": _content(ref(declared.answer))}
+    success = {"description": " ".join((view.__doc__ or "").split()), "content": content(ref(declared.answer))}
     targets, parameters = declared.links
     if targets and not public:
         success["links"] = {admin_ids[target]: {"operationId": admin_ids[target], "parameters": parameters}

@@ -4,38 +4,51 @@ with their field names and enums, so tools that read Statuspage pages read this 
 The mapping (docs/statuspage.md): services are components, service lists component
 groups; levels NORMAL, WARNING, ERROR, CRITICAL are operational, degraded_performance,
 partial_outage, major_outage, and the maintenance status is under_maintenance. Every
-answer is one read of the board (models.Snapshot.now: its notices come with it).
+answer is one read of the board (models.Snapshot.now: its notices come with it), shaped by
+the schemas of handlers/api/statuspage_schema.py; each view declares its answer's schema
+(`answers`), which /api/v2/openapi.json describes.
 """
 
-from flask import Blueprint, current_app, request, url_for
+import functools
+
+from flask import Blueprint, current_app, request
 from slugify import slugify
 
+from handlers.api.schemas import Shaped
+from handlers.api.statuspage_openapi import describe
+from handlers.api.statuspage_schema import (COMPONENT_STATUS, INDICATOR, UNDER_MAINTENANCE_STATUS, ComponentGroupSchema,
+                                            ComponentSchema, IncidentSchema, Listed, MaintenanceSchema, Overall,
+                                            PageBound, PageSchema, Placed, StatusIndicatorSchema,
+                                            component_list, group_id_of)
 from handlers.responses import json_response
-from handlers.routes import BOARD, JSONP, PUBLIC_API, declare, reads
+from handlers.routes import BOARD, JSONP, META, PUBLIC_API, declare, reads
 from models import Snapshot
 from models.incident import IMPACTS
 from models.maintenance import MAINTENANCE_STATUS
 from models.notices import OPEN_MAINTENANCE
-from models.times import iso_ms, utc_midnight
+from models.times import utc_midnight
 
 bp = declare(Blueprint("statuspage", __name__, url_prefix="/api/v2"), PUBLIC_API)
 
-COMPONENT_STATUS = {"NORMAL": "operational", "WARNING": "degraded_performance", "ERROR": "partial_outage",
-                    "CRITICAL": "major_outage"}
-INDICATOR = {"NORMAL": "none", "WARNING": "minor", "ERROR": "major", "CRITICAL": "critical"}
-DESCRIPTION = {"none": "All Systems Operational", "minor": "Minor Service Outage", "major": "Partial System Outage",
-               "critical": "Major Service Outage"}
-UNDER_MAINTENANCE = "Service Under Maintenance"
-
 
 class Page:
-    """One answer's view of the board in Statuspage's terms."""
+    """One answer's view of the board in Statuspage's terms: what the schemas ask of the board."""
 
     def __init__(self, board):
         self.board = board
         self.page_id = slugify(current_app.config["SITE_NAME"]) or "status"
-        self.incidents = [incident for incident in board.incidents()]
+        self.name = current_app.config["SITE_NAME"]
+        self.url = request.host_url.rstrip("/")
+        self.incidents = list(board.incidents())
         self.windows = [window for window in board.maintenances() if window.state != "cancelled"]
+        self._rows = None
+
+    @property
+    def updated(self):
+        """The newest event, incident or window change (midnight on a board with none)."""
+        stamps = [row.event.timestamp for row in self.board.rows if row.event]
+        stamps += [incident.updated for incident in self.incidents] + [window.updated for window in self.windows]
+        return max(stamps, default=utc_midnight())
 
     def status_of(self, status):
         """A component status for one of the board's statuses (None: the default)."""
@@ -43,7 +56,7 @@ class Page:
         if status is None:
             return "operational"
         if status.slug == MAINTENANCE_STATUS:
-            return "under_maintenance"
+            return UNDER_MAINTENANCE_STATUS
         return COMPONENT_STATUS[status.level]
 
     def status_id(self, status_id):
@@ -51,35 +64,35 @@ class Page:
         status = self.board.status(status_id) if status_id else None
         return self.status_of(status) if status or not status_id else "operational"
 
-    def page(self):
-        """The `page` object every answer starts with."""
-        stamps = [row.event.timestamp for row in self.board.rows if row.event]
-        stamps += [incident.updated for incident in self.incidents] + [window.updated for window in self.windows]
-        return {"id": self.page_id, "name": current_app.config["SITE_NAME"], "url": request.host_url.rstrip("/"),
-                "time_zone": "Etc/UTC", "updated_at": iso_ms(max(stamps, default=utc_midnight()))}
-
-    def status(self):
-        """{indicator, description}: the worst service level (maintenance aside) or open incident impact."""
+    def overall(self):
+        """The worst service level (maintenance aside) or open incident impact, and whether a service is
+        under maintenance."""
         levels = [row.status.level for row in self.board.rows
                   if row.status and row.status.slug != MAINTENANCE_STATUS]
         impacts = [INDICATOR[level] for level in levels]
         impacts += [incident.impact for incident in self.incidents if incident.is_open]
-        indicator = max(impacts, key=IMPACTS.index, default="none")
         maintained = any(row.status and row.status.slug == MAINTENANCE_STATUS for row in self.board.rows)
-        description = UNDER_MAINTENANCE if indicator == "none" and maintained else DESCRIPTION[indicator]
-        return {"indicator": indicator, "description": description}
+        return Overall(max(impacts, key=IMPACTS.index, default="none"), maintained)
+
+    @functools.cached_property
+    def component_schema(self):
+        """One schema for the answer's services (a schema is costly to make)."""
+        return ComponentSchema(self)
 
     def component(self, row, position, group_id=None):
-        """One service as a component."""
+        """One service as a component at `position`.
+
+        Its shape is worked out once per card, board signature and page id (as v1's service_json
+        is, models.snapshot.Card.derived) and placed per answer: a board of hundreds of services
+        shapes again only those that changed.
+        """
         card = row.service
-        created = card.created or (row.event.timestamp if row.event else utc_midnight())
-        return {
-            "id": card.slug, "name": card.name, "status": self.status_of(row.status),
-            "created_at": iso_ms(created), "updated_at": iso_ms(row.event.timestamp if row.event else created),
-            "position": position, "description": card.description or None, "showcase": True,
-            "start_date": created.date().isoformat(), "group_id": group_id, "page_id": self.page_id,
-            "group": False, "only_show_if_degraded": False,
-        }
+        key = ("statuspage", self.board.signature, self.page_id)
+        shape = card.derived.get(key)
+        if shape is None:
+            shape = self.component_schema.dump(Placed(row))
+            card.remember(key, shape)
+        return {**shape, "position": position, "group_id": group_id}
 
     def components(self):
         """Every service, each list as a component group followed by its services."""
@@ -88,143 +101,185 @@ class Page:
             if group.service_list is None:
                 answer += [self.component(row, len(answer) + 1) for row in group.rows]
                 continue
-            group_id = f"list:{group.service_list.slug}"
-            members = [self.component(row, n, group_id) for n, row in enumerate(group.rows, len(answer) + 2)]
-            worst = group.worst
-            answer.append({
-                "id": group_id, "name": group.name, "status": self.status_of(worst),
-                "created_at": min((m["created_at"] for m in members), default=iso_ms(utc_midnight())),
-                "updated_at": max((m["updated_at"] for m in members), default=iso_ms(utc_midnight())),
-                "position": len(answer) + 1, "description": group.service_list.description or None,
-                "showcase": False, "start_date": None, "group_id": None, "page_id": self.page_id, "group": True,
-                "only_show_if_degraded": False, "components": [m["id"] for m in members],
-            })
-            answer += members
+            position = len(answer) + 1
+            group_id = group_id_of(group.service_list)
+            members = [Placed(row, n, group_id) for n, row in enumerate(group.rows, position + 1)]
+            answer.append(ComponentGroupSchema(self).dump(Listed(group, position, members)))
+            answer += [self.component(member.row, member.position, group_id) for member in members]
         return answer
 
     def affected(self, service_ids):
         """The components of these service ids that the board still has."""
-        rows = {row.service.slug: row for row in self.board.rows}
-        return [self.component(rows[sid], n) for n, sid in enumerate(service_ids, 1) if sid in rows]
-
-    def incident(self, incident):
-        """An incident with its updates, newest first."""
-        iid = incident.incident_id
-        updates = [{
-            "id": f"{iid}-{update.number}", "status": update.state, "body": update.message, "incident_id": iid,
-            "created_at": iso_ms(update.at), "updated_at": iso_ms(update.at), "display_at": iso_ms(update.at),
-            "affected_components": [
-                {"code": change["service"], "name": incident.name_of(change["service"]),
-                 "old_status": self.status_id(change["old"]), "new_status": self.status_id(change["new"])}
-                for change in update.changes
-            ] or None,
-            "deliver_notifications": True, "custom_tweet": None, "tweet_id": None,
-        } for update in incident.timeline]
-        monitoring = [update.at for update in incident.timeline if update.state == "monitoring"]
-        return {
-            "id": iid, "name": incident.title, "status": incident.state, "created_at": iso_ms(incident.started),
-            "updated_at": iso_ms(incident.updated), "monitoring_at": iso_ms(min(monitoring)) if monitoring else None,
-            "resolved_at": iso_ms(incident.resolved) if incident.resolved else None, "impact": incident.impact,
-            "shortlink": url_for("site.incident", incident_id=iid, _external=True),
-            "started_at": iso_ms(incident.started), "page_id": self.page_id, "incident_updates": updates,
-            "components": self.affected(incident.services),
-        }
-
-    def maintenance(self, window):
-        """A maintenance window as Statuspage's scheduled maintenance."""
-        wid = f"m{window.maintenance_id}"
-        steps = [("scheduled", window.created, window.message)]
-        if window.state in ("in_progress", "completed"):
-            steps.append(("in_progress", window.starts, f"Maintenance started: {window.title}"))
-        if window.state == "completed":
-            steps.append(("completed", min(window.ends, window.updated), f"Maintenance completed: {window.title}"))
-        updates = [{
-            "id": f"{wid}-{n}", "status": state, "body": body, "incident_id": wid, "created_at": iso_ms(at),
-            "updated_at": iso_ms(at), "display_at": iso_ms(at), "affected_components": None,
-            "deliver_notifications": True, "custom_tweet": None, "tweet_id": None,
-        } for n, (state, at, body) in reversed(list(enumerate(steps, 1)))]
-        return {
-            "id": wid, "name": window.title, "status": window.state, "created_at": iso_ms(window.created),
-            "updated_at": iso_ms(window.updated), "monitoring_at": None,
-            "resolved_at": iso_ms(window.updated) if window.state == "completed" else None, "impact": "maintenance",
-            "shortlink": url_for("site.index", _anchor=f"maintenance-{window.maintenance_id}", _external=True),
-            "started_at": iso_ms(window.starts), "page_id": self.page_id, "incident_updates": updates,
-            "scheduled_for": iso_ms(window.starts), "scheduled_until": iso_ms(window.ends),
-            "components": self.affected(window.services),
-        }
+        if self._rows is None:
+            self._rows = {row.service.slug: row for row in self.board.rows}
+        return [self.component(self._rows[sid], n) for n, sid in enumerate(service_ids, 1) if sid in self._rows]
 
     def incidents_where(self, keep):
-        return [self.incident(incident) for incident in self.incidents if keep(incident)]
+        """The incidents `keep` keeps, newest first."""
+        return [incident for incident in self.incidents if keep(incident)]
 
     def windows_where(self, keep):
-        windows = sorted((w for w in self.windows if keep(w)), key=lambda w: w.starts, reverse=True)
-        return [self.maintenance(window) for window in windows]
+        """The windows `keep` keeps, latest start first."""
+        return sorted((window for window in self.windows if keep(window)), key=lambda w: w.starts, reverse=True)
 
 
-def _answer(**parts):
-    page = Page(Snapshot.now())
-    body = {"page": page.page()}
-    for name, make in parts.items():
-        body[name] = make(page)
-    return json_response(body)
+# --- the answers: each starts with the page ------------------------------------------
+
+
+class Answer(PageBound):
+    """What every answer starts with."""
+
+    page = Shaped(PageSchema, "page_of")
+
+    def page_of(self, _):
+        """The page object: this board."""
+        return PageSchema().dump(self.page)
+
+    def components_of(self, _):
+        """Every component."""
+        return self.page.components()
+
+    def status_of(self, _):
+        """The page's status."""
+        return StatusIndicatorSchema().dump(self.page.overall())
+
+    def incidents_of(self, parts):
+        """The incidents the view chose."""
+        return IncidentSchema(self.page, many=True).dump(parts["incidents"])
+
+    def maintenances_of(self, parts):
+        """The windows the view chose."""
+        return MaintenanceSchema(self.page, many=True).dump(parts["scheduled_maintenances"])
+
+
+def listing(nested, method):
+    """A list of `nested` objects an answer has."""
+    return Shaped(nested, method, many=True)
+
+
+class SummaryAnswer(Answer):
+    """The page's status, every component, the unresolved incidents and the upcoming or active maintenance."""
+
+    components = component_list("components_of")
+    incidents = listing(IncidentSchema, "incidents_of")
+    scheduled_maintenances = listing(MaintenanceSchema, "maintenances_of")
+    status = Shaped(StatusIndicatorSchema, "status_of")
+
+
+class StatusAnswer(Answer):
+    """The page's status."""
+
+    status = Shaped(StatusIndicatorSchema, "status_of")
+
+
+class ComponentsAnswer(Answer):
+    """Every component."""
+
+    components = component_list("components_of")
+
+
+class IncidentsAnswer(Answer):
+    """Incidents, newest first."""
+
+    incidents = listing(IncidentSchema, "incidents_of")
+
+
+class MaintenancesAnswer(Answer):
+    """Scheduled maintenances, latest start first."""
+
+    scheduled_maintenances = listing(MaintenanceSchema, "maintenances_of")
+
+
+def answers(schema):
+    """Declare the schema of a view's answer (/api/v2/openapi.json reads it); the view is given the
+    answer's view of the board and returns the incidents and windows it chose."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def answer():
+            page = Page(Snapshot.now())
+            return json_response(schema(page).dump(view(page)))
+
+        answer.answer = schema
+        return answer
+
+    return decorate
+
+
+def is_open(incident):
+    """Whether the incident is not resolved yet."""
+    return incident.is_open
 
 
 @bp.get("/summary.json")
 @reads(BOARD, JSONP)
-def summary():
+@answers(SummaryAnswer)
+def summary(page):
     """The page's status, every component, the unresolved incidents and the upcoming or active maintenance."""
-    return _answer(
-        components=Page.components,
-        incidents=lambda page: page.incidents_where(lambda incident: incident.is_open),
-        scheduled_maintenances=lambda page: page.windows_where(lambda window: window.state in OPEN_MAINTENANCE),
-        status=Page.status,
-    )
+    return {"incidents": page.incidents_where(is_open),
+            "scheduled_maintenances": page.windows_where(lambda window: window.state in OPEN_MAINTENANCE)}
 
 
 @bp.get("/status.json")
 @reads(BOARD, JSONP)
-def status():
+@answers(StatusAnswer)
+def status(page):
     """The page's status indicator and its description."""
-    return _answer(status=Page.status)
+    return {}
 
 
 @bp.get("/components.json")
 @reads(BOARD, JSONP)
-def components():
+@answers(ComponentsAnswer)
+def components(page):
     """Every component: services, and service lists as component groups."""
-    return _answer(components=Page.components)
+    return {}
 
 
 @bp.get("/incidents.json")
 @reads(BOARD, JSONP)
-def incidents():
+@answers(IncidentsAnswer)
+def incidents(page):
     """The newest 50 incidents and every unresolved one, newest first."""
-    return _answer(incidents=lambda page: page.incidents_where(lambda incident: True))
+    return {"incidents": page.incidents_where(lambda incident: True)}
 
 
 @bp.get("/incidents/unresolved.json")
 @reads(BOARD, JSONP)
-def unresolved_incidents():
+@answers(IncidentsAnswer)
+def unresolved_incidents(page):
     """The incidents not resolved yet."""
-    return _answer(incidents=lambda page: page.incidents_where(lambda incident: incident.is_open))
+    return {"incidents": page.incidents_where(is_open)}
 
 
 @bp.get("/scheduled-maintenances.json")
 @reads(BOARD, JSONP)
-def scheduled_maintenances():
+@answers(MaintenancesAnswer)
+def scheduled_maintenances(page):
     """Upcoming, active and recent maintenance windows (cancelled ones are left out)."""
-    return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda window: True))
+    return {"scheduled_maintenances": page.windows_where(lambda window: True)}
 
 
 @bp.get("/scheduled-maintenances/upcoming.json")
 @reads(BOARD, JSONP)
-def upcoming_maintenances():
+@answers(MaintenancesAnswer)
+def upcoming_maintenances(page):
     """Maintenance windows that have not started."""
-    return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda w: w.state == "scheduled"))
+    return {"scheduled_maintenances": page.windows_where(lambda w: w.state == "scheduled")}
 
 
 @bp.get("/scheduled-maintenances/active.json")
 @reads(BOARD, JSONP)
-def active_maintenances():
+@answers(MaintenancesAnswer)
+def active_maintenances(page):
     """Maintenance windows in progress."""
-    return _answer(scheduled_maintenances=lambda page: page.windows_where(lambda w: w.state == "in_progress"))
+    return {"scheduled_maintenances": page.windows_where(lambda w: w.state == "in_progress")}
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+@reads(META, JSONP)
+def openapi_document():
+    """This API described in OpenAPI 3.1, for code generators, validators and fuzzers."""
+    rules = [rule for rule in current_app.url_map.iter_rules() if rule.endpoint.startswith(f"{bp.name}.")]
+    views = [(rule.rule, current_app.view_functions[rule.endpoint]) for rule in rules]
+    return json_response(describe(request.host_url, [(path, view) for path, view in views if hasattr(view, "answer")]))
