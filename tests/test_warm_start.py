@@ -106,11 +106,11 @@ def test_a_command_installs_the_board(uninstalled):
         assert Service.none_yet()
 
 
-def test_importing_main_is_quick():
-    """The README's figure: `python -X importtime -c 'import main'` on a cold process."""
-    code = "import time; t = time.perf_counter(); import main; print(time.perf_counter() - t)"
-    seconds = min(
-        float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-        for _ in range(3)
-    )
-    assert seconds < 2.0, f"importing main took {seconds:.2f} s"
+def test_importing_main_leaves_the_cloud_clients_for_when_they_are_used():
+    """A cold start imports only what every request needs: the Secret Manager and Cloud Tasks
+    clients are imported when first used (`make bench` prints how long `import main` takes)."""
+    code = "import sys, main; print(','.join(sorted(m for m in sys.modules if m.startswith('google.cloud.'))))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    imported = set(result.stdout.strip().split(","))
+    assert "google.cloud.ndb" in imported
+    assert not {name for name in imported if name.startswith(("google.cloud.secretmanager", "google.cloud.tasks"))}

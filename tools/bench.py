@@ -70,11 +70,15 @@ def verdict(ok):
 
 
 def machine():
-    """One line about the machine: cores, CPU model, memory, load."""
+    """The machine (cores, CPU, memory, load) and a cold `import main` (best of three), as an instance starts."""
     model = re.search(r"^model name\s*:\s*(.+)$", pathlib.Path("/proc/cpuinfo").read_text(), re.M)
     memory_kb = int(re.search(r"^MemTotal:\s+(\d+)", pathlib.Path("/proc/meminfo").read_text(), re.M)[1])
+    code = "import time; t = time.perf_counter(); import main; print(time.perf_counter() - t)"
+    imports = min(float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                       check=True).stdout) for _ in range(3))
     return (f"{len(os.sched_getaffinity(0))} cores (nproc), {model[1] if model else 'unknown CPU'}, "
-            f"{memory_kb / 1024 ** 2:.1f} GB memory, load average {os.getloadavg()[0]:.1f}")
+            f"{memory_kb / 1024 ** 2:.1f} GB memory, load average {os.getloadavg()[0]:.1f}; "
+            f"import main: {imports:.2f} s")
 
 
 def table(title, header, rows):
