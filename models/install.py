@@ -1,4 +1,5 @@
-"""A new installation's defaults: the status images and the Up/Down/Warning statuses.
+"""A new installation's defaults: the Up/Down/Warning statuses (the status images ship with
+the code: models/status_image.py).
 
 Installed by App Engine's warmup request (handlers/warmup.py), by the first write (the
 audited-write helpers in models/audit.py send models.signals.writing first, which
@@ -7,7 +8,6 @@ audited-write helpers in models/audit.py send models.signals.writing first, whic
 as it is (no statuses yet) rather than writing.
 """
 
-import hashlib
 import threading
 
 from google.cloud import ndb
@@ -15,14 +15,12 @@ from google.cloud import ndb
 from models import signals
 from models.audit import SYSTEM, AuditEntry, acting_as
 from models.status import Installation, Status
-from models.status_image import FUGUE_ICONS, StatusImage
 
 DEFAULT_STATUSES = (
     ("up", "Up", "The service is up and running.", "NORMAL", "tick-circle"),
     ("down", "Down", "The service is currently down.", "ERROR", "cross-circle"),
     ("warning", "Warning", "The service is experiencing intermittent problems.", "WARNING", "exclamation"),
 )
-CATALOG = hashlib.sha256(",".join(FUGUE_ICONS).encode()).hexdigest()[:16]
 # Boards (project, namespace) this process has seen installed: their writes skip the check.
 _installed = set()
 _installed_lock = threading.Lock()
@@ -37,10 +35,10 @@ def install():
     """Make sure the board has its defaults; a no-op (one read) once it has.
 
     The default statuses are created only on a board never installed, so statuses an
-    admin deleted do not come back; the image catalog is refreshed when it changes.
+    admin deleted do not come back.
     """
     board = Installation.key_for().get()
-    changed = board is None or board.catalog != CATALOG
+    changed = board is None
     if changed:
         with acting_as(SYSTEM):
             _install()
@@ -66,23 +64,13 @@ signals.writing.connect(ensure_installed, weak=False)
 
 @ndb.transactional()
 def _install():
-    board = Installation.key_for().get()
-    first_time = board is None
-    if first_time:
-        board = Installation(key=Installation.key_for())
-        ndb.put_multi(
-            [
-                Status(id=slug, name=name, description=description, level=level, image=image)
-                for slug, name, description, level, image in DEFAULT_STATUSES
-            ]
-        )
-        board.default_status = ndb.Key(Status, "up")
-        # A new board has no service: its (empty) index is complete.
-        board.indexed = True
-    ndb.put_multi(StatusImage.catalog())
-    board.catalog = CATALOG
-    board.put()
-    if first_time:
-        # In the audit log, which is also how every instance's page cache hears of the
-        # new statuses (a reader may have cached the board before it was installed).
-        AuditEntry.record("create", board.key, after={"statuses": [slug for slug, *_ in DEFAULT_STATUSES]})
+    if Installation.key_for().get() is not None:  # installed meanwhile
+        return
+    statuses = [Status(id=slug, name=name, description=description, level=level, image=image)
+                for slug, name, description, level, image in DEFAULT_STATUSES]
+    # A new board has no service: its (empty) index is complete.
+    board = Installation(key=Installation.key_for(), default_status=ndb.Key(Status, "up"), indexed=True)
+    ndb.put_multi([*statuses, board])
+    # In the audit log, which is also how every instance's page cache hears of the
+    # new statuses (a reader may have cached the board before it was installed).
+    AuditEntry.record("create", board.key, after={"statuses": [slug for slug, *_ in DEFAULT_STATUSES]})

@@ -166,7 +166,7 @@ class Migration:
         if self.image_exists and not self.image_exists(icon_set, file_name):
             self.report.problem(f"{what}: the icon icons/{icon_set}/{file_name}.png is not shipped with this app; "
                                 f"add it under static/images/icons/{icon_set}/ or choose another image.")
-        if StatusImage.get_by_id(name) is not None:
+        if StatusImage.named(name) is not None:
             return name, "existing"
         if not self.dry_run:
             try:

@@ -22,7 +22,7 @@ def clean_level(value):
 def clean_image(value):
     """Refuse an image name that is not a known status image."""
     name = clean_text(value, "image", 100)
-    if StatusImage.get_by_id(name) is None:
+    if StatusImage.named(name) is None:
         raise InvalidInput(f"Unknown status image '{name}'; see /status-images.")
     return name
 
@@ -34,7 +34,7 @@ class Installation(ndb.Model):
     """
 
     default_status = ndb.KeyProperty(kind="Status")
-    catalog = ndb.StringProperty()
+    catalog = ndb.StringProperty()  # set by boards installed when status images were stored; unused
     # Whether the board index (models/board_index.py) holds every service's row.
     indexed = ndb.BooleanProperty(default=False)
 

@@ -57,6 +57,7 @@ FUGUE_ICONS = (
 LEGACY_FUGUE_ICONS = ("hard-hat", "information-small", "information-white", "plus-circle", "question-white",
                       "traffic-cone")
 OTHER_ICON_SETS = ("iconic",)
+_SHIPPED = frozenset(FUGUE_ICONS)
 
 
 def image_name(file_name, icon_set="fugue"):
@@ -89,13 +90,21 @@ class StatusImage(ndb.Model):
 
     @classmethod
     def catalog(cls):
-        """The images every installation ships, as unsaved entities."""
+        """The images every installation ships, as unsaved entities: they live in the code (and
+        in static/), so a new board writes none of them; only images a 1.x migration adds are stored."""
         return [cls(id=name, icon_set="fugue") for name in FUGUE_ICONS]
 
     @classmethod
+    def named(cls, name):
+        """The image called `name`, shipped or stored; None for an unknown one."""
+        return cls(id=name, icon_set="fugue") if name in _SHIPPED else cls.get_by_id(name)
+
+    @classmethod
     def all(cls):
-        """Every known image, by name."""
-        return cls.query().order(cls.key).fetch()
+        """Every known image, shipped and stored, by name."""
+        known = {image.name: image for image in cls.catalog()}
+        known.update((image.name, image) for image in cls.query().fetch())
+        return [known[name] for name in sorted(known)]
 
     def to_dict(self, image_url):
         """The API's Status image object."""
