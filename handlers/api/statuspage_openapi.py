@@ -19,7 +19,6 @@ from handlers.api.statuspage_schema import (AffectedComponentSchema, ComponentGr
                                             IncidentSchema, IncidentUpdateSchema, MaintenanceSchema,
                                             MaintenanceUpdateSchema, PageSchema, StatusIndicatorSchema)
 
-PREFIX = "/api/v2"
 OBJECTS = (ErrorSchema, PageSchema, StatusIndicatorSchema, ComponentSchema, ComponentGroupSchema,
            AffectedComponentSchema, IncidentUpdateSchema, IncidentSchema, MaintenanceUpdateSchema, MaintenanceSchema)
 ERRORS = {code: answer for code, answer in responses().items() if code in ("400", "503")}
