@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 import webtest
 
-from tests.fixtures.datastore import ADMIN_EMAIL, make_app
+from tests.fixtures.datastore import ADMIN_EMAIL, make_app, on_fresh_namespace
 from models import ApiToken, Event, Service, ServiceList, install
 from tools.emulator import free_port
 
@@ -48,10 +48,17 @@ def seed(app, services, lists=3, events_each=3):
         return ApiToken.issue(ADMIN_EMAIL, "tests")[1]
 
 
+@pytest.fixture(scope="module")
+def cached_app(emulator):
+    """One app for the module's `cached` boards: building an app costs more than seeding a board."""
+    return make_app(installed=False, CACHE_CHECK_SECONDS=3600)
+
+
 @pytest.fixture
-def cached(emulator):
-    """A seeded board whose instance never looks for other instances' writes during the test."""
-    app = make_app(CACHE_CHECK_SECONDS=3600)
+def cached(cached_app):
+    """A seeded board of the test's own whose instance never looks for other instances' writes
+    during the test; the module's app moves to a new namespace, its page cache emptied."""
+    app = on_fresh_namespace(cached_app)
     token = seed(app, services=3)
     client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com"})
     client.token = token

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from models import Event, Service, ServiceList, install
+from tests.fixtures.datastore import make_client
 
 XSS = "<script>alert(1)</script>"
 
@@ -18,8 +19,7 @@ def midnight():
     return now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@pytest.fixture
-def board(ndb_context):
+def arrange():
     """Two lists, three services and a little history, arranged through the models."""
     install()
     ServiceList.create("Core", "The API and the site.")
@@ -35,11 +35,29 @@ def board(ndb_context):
     return services
 
 
+@pytest.fixture
+def board(ndb_context):
+    """The board (arrange) on the test's own namespace, for a test that posts or deletes."""
+    return arrange()
+
+
+# One board for the module's tests that only read it: arranging a board costs more than reading it.
+@pytest.fixture(scope="module")
+def shown(module_app):
+    """A client of the module's board (arrange), arranged once; its tests only read."""
+    from handlers.context import ndb_context as context
+
+    with context(module_app):
+        arrange()
+    return make_client(module_app)
+
+
 def post(service_id, message, status=None, informational=None, at=None):
     return Event.post(Service.get_or_404(service_id), message, status, informational, at=at).event
 
 
-def test_front_page_says_all_systems_operational_when_every_service_is_up(client, board):
+def test_front_page_says_all_systems_operational_when_every_service_is_up(shown):
+    client = shown
     page = client.get("/")
     assert page.status_int == 200
     assert "All systems operational" in page.html.find("h1").text
@@ -60,7 +78,8 @@ def test_front_page_names_the_worst_level_and_the_affected_services(client, boar
     assert "The API is down." in row.select_one(".message").text
 
 
-def test_front_page_groups_services_by_list_with_unlisted_services_last(client, board):
+def test_front_page_groups_services_by_list_with_unlisted_services_last(shown):
+    client = shown
     groups = [th.text.strip() for th in client.get("/").html.select(".group-row th")]
     assert groups == ["Core", "Messaging", "Other services"]
 
@@ -128,7 +147,8 @@ def test_a_note_posted_today_on_an_up_service_shows_on_the_front_page(client, bo
     assert "note posted" in row.select("td.day")[0].img["alt"]
 
 
-def test_legend_names_every_status_and_the_note(client, board):
+def test_legend_names_every_status_and_the_note(shown):
+    client = shown
     legend = client.get("/").html.select_one(".legend").text
     for name in ("Up", "Warning", "Down", "Note"):
         assert name in legend
@@ -151,7 +171,8 @@ def test_service_page_shows_status_description_and_events_newest_first(client, b
     ["/services/nope", "/services/nope/2024", "/services/web-api/2024/13", "/services/web-api/2024/02/30",
      "/services/web-api/0000", "/services/web-api/2024/123", "/service-lists/nope"],
 )
-def test_unknown_ids_and_impossible_dates_answer_the_sites_404_page(client, board, path):
+def test_unknown_ids_and_impossible_dates_answer_the_sites_404_page(shown, path):
+    client = shown
     page = client.get(path, status=404)
     assert page.content_type == "text/html"
     assert "Back to the status page" in page.text
@@ -170,13 +191,15 @@ def test_day_archive_shows_that_days_events_with_previous_and_next_links(client,
     assert page.html.select_one('a[rel="next"]')["href"] == f"/services/web-api/{after:%Y/%m/%d}"
 
 
-def test_archive_has_no_next_link_for_a_period_not_begun(client, board):
+def test_archive_has_no_next_link_for_a_period_not_begun(shown):
+    client = shown
     page = client.get(f"/services/web-api/{midnight():%Y/%m/%d}")
     assert page.html.select_one('a[rel="next"]') is None
     assert page.html.select_one('a[rel="prev"]') is not None
 
 
-def test_month_and_year_archives_cover_their_whole_period(client, board):
+def test_month_and_year_archives_cover_their_whole_period(shown):
+    client = shown
     year_page = client.get(f"/services/web-api/{midnight():%Y}")
     month_page = client.get(f"/services/web-api/{midnight():%Y/%m}")
     assert "Web API is up." in year_page.text or midnight().month == 1 and midnight().day <= 7
@@ -202,14 +225,16 @@ def test_service_lists_filter_by_list_and_status_repeatably(client, board):
 
 
 @pytest.mark.parametrize("query", ["filter=nope", "status=nope", "filter=core&status=%3Cb%3E"])
-def test_service_lists_refuse_unknown_filters_with_a_friendly_400(client, board, query):
+def test_service_lists_refuse_unknown_filters_with_a_friendly_400(shown, query):
+    client = shown
     page = client.get(f"/service-lists?{query}", status=400)
     assert page.content_type == "text/html"
     assert "Back to the status page" in page.text
     assert "<b>" not in page.text
 
 
-def test_service_list_page_shows_only_its_services(client, board):
+def test_service_list_page_shows_only_its_services(shown):
+    client = shown
     page = client.get("/service-lists/messaging")
     assert page.html.h1.text == "Messaging"
     assert [r["data-service"] for r in page.html.select("tr.service-row")] == ["email"]
@@ -224,7 +249,8 @@ def test_summary_shows_each_lists_worst_current_status(client, board):
     assert "1 affected" in rows["messaging"].text
 
 
-def test_documentation_lists_every_api_route_with_its_docstring(client):
+def test_documentation_lists_every_api_route_with_its_docstring(shown):
+    client = shown
     from handlers.api import READ_ROUTES, WRITE_ROUTES
 
     text = " ".join(client.get("/documentation").html.get_text().split())
@@ -240,7 +266,8 @@ def test_documentation_lists_every_api_route_with_its_docstring(client):
     "path", ["/", "/services/web-api", "/service-lists", "/service-lists/core", "/summary", "/documentation",
              "/services/web-api/2024", "/rss", "/atom"],
 )
-def test_public_pages_set_no_cookie_and_may_be_cached_for_a_minute(client, board, path):
+def test_public_pages_set_no_cookie_and_may_be_cached_for_a_minute(shown, path):
+    client = shown
     response = client.get(path)
     assert "Set-Cookie" not in response.headers
     assert response.headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
@@ -257,12 +284,14 @@ def test_event_messages_and_names_are_escaped_on_every_page(client, board):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
 
 
-def test_favicon_and_robots_are_served(client):
+def test_favicon_and_robots_are_served(shown):
+    client = shown
     assert client.get("/favicon.ico").content_type == "image/svg+xml"
     assert "Disallow: /admin/" in client.get("/robots.txt").text
 
 
-def test_site_pages_are_not_the_api_json_errors(client):
+def test_site_pages_are_not_the_api_json_errors(shown):
+    client = shown
     response = client.get("/no-such-page", status=404)
     assert response.content_type == "text/html"
     assert "Back to the status page" in response.text
