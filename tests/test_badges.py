@@ -35,14 +35,17 @@ def test_text_widths_match_shields_badges():
     assert [preferred_width(text) + 10 for text in ("build", "passing", "coverage")] == [37, 51, 61]
 
 
-def test_badges_are_svg_with_escaped_text_and_cached_like_every_public_read(emulator):
+@pytest.fixture(scope="module")
+def seeded(board_app):
+    """One seeded board for the module: its tests only read badges."""
+    seed(board_app)
+    return board_app
+
+
+def test_badges_are_svg_with_escaped_text_and_cached_like_every_public_read(seeded):
     import webtest
 
-    from tests.fixtures.datastore import make_app
-
-    app = make_app()
-    seed(app)
-    client = webtest.TestApp(app)
+    client = webtest.TestApp(seeded)
     badge = client.get("/badges/web-api.svg")
     assert badge.content_type == "image/svg+xml" and "public" in badge.headers["Cache-Control"]
     root = ElementTree.fromstring(badge.body)
@@ -61,10 +64,12 @@ def test_badges_are_svg_with_escaped_text_and_cached_like_every_public_read(emul
 
 
 @pytest.mark.browser
-def test_badges_render_in_chromium_in_their_level_colour(browser, served):
+def test_badges_render_in_chromium_in_their_level_colour(browser, seeded):
     from PIL import Image
 
-    seed(served.app)
+    from tests.fixtures.browser import LiveServer
+
+    served = LiveServer(seeded)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(device_scale_factor=1)
     try:
@@ -84,3 +89,4 @@ def test_badges_render_in_chromium_in_their_level_colour(browser, served):
             assert page.locator("text").all_text_contents() == [name, name, status_name, status_name]
     finally:
         page.close()
+        served.stop()

@@ -11,7 +11,6 @@ import pytest
 from handlers.security import NOT_A_PAGE_POLICY, PRIVATE_PAGE_POLICY, PUBLIC_PAGE_POLICY
 from models.fields import slug_for
 from tests.fixtures.browser import LiveServer
-from tests.fixtures.datastore import make_app
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +29,13 @@ def today():
 
 
 @pytest.fixture(scope="module")
-def hostile(emulator):
+def hostile(board_app):
     """The demo board plus a list, a status, a service and an event whose every text is markup."""
     from handlers.context import ndb_context
     from models import Event, Service, ServiceList, Status
 
-    server = LiveServer(make_app(OIDC_CLIENT_ID="test.apps.googleusercontent.com", OIDC_CLIENT_SECRET="x"))
+    board_app.config.update(OIDC_CLIENT_ID="test.apps.googleusercontent.com", OIDC_CLIENT_SECRET="x")
+    server = LiveServer(board_app)
     server.cli("seed-demo")
     with server.app.app_context(), ndb_context(server.app):
         ServiceList.create(LIST_NAME, IMG)
@@ -175,7 +175,13 @@ def test_markup_slipped_past_the_server_still_would_not_run(page, hostile, dialo
         document.body.appendChild(script);
     }""")
     page.locator("#x2").click()
-    page.wait_for_timeout(300)
+    # Wait until Chromium has refused all three (not a fixed time): after that nothing is left to run.
+    for _ in range(100):
+        refusals = " ".join(csp_errors(page))
+        if all(word in refusals for word in ("inline event handler", "inline script")) and (
+                "JavaScript URL" in refusals or "javascript:" in refusals):
+            break
+        page.wait_for_timeout(50)
     assert dialogs == []
     refusals = " ".join(csp_errors(page))
     assert "inline event handler" in refusals

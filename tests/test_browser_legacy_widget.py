@@ -12,7 +12,6 @@ import urllib.request
 import pytest
 
 from tests.fixtures.browser import LiveServer
-from tests.fixtures.datastore import make_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +25,9 @@ EMBEDDING_PAGE = """<!doctype html>
 
 
 @pytest.fixture(scope="module")
-def board(emulator):
+def board(board_app):
     """A seeded demo board (its worst service: Email, warning) and an admin token to change it."""
-    server = LiveServer(make_app())
+    server = LiveServer(board_app)
     server.cli("seed-demo")
     server.token = server.cli("create-api-token", "admin@example.com").strip().splitlines()[-1]
     yield server

@@ -82,35 +82,55 @@ def test_times_are_shown_in_the_readers_time_zone(browser, live_server):
     context.close()
 
 
-@pytest.mark.parametrize("path,text", PAGES)
-def test_page_renders_its_content_with_javascript_off(browser, live_server, path, text):
+@pytest.fixture(scope="module")
+def no_script_page(browser):
+    """One page with JavaScript off for the module's no-script tests: each goes to its own
+    path, and with no script running nothing is left behind from one test to the next."""
     context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("path,text", PAGES)
+def test_page_renders_its_content_with_javascript_off(no_script_page, live_server, path, text):
+    page = no_script_page
     open_page(page, live_server, path)
     assert page.get_by_text(text).first.is_visible()
     if path == "/":
         assert page.locator("tr.service-row").count() == 6
         assert "UTC" in page.locator("tr.service-row time").first.inner_text()
+
+
+@pytest.fixture(scope="module")
+def axe_page(browser):
+    """One page for the module's axe checks: a new page costs a renderer process, and each
+    check sets its colour scheme and loads its path afresh anyway."""
+    context = browser.new_context()
+    yield context.new_page()
     context.close()
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", [p for p, _ in PAGES])
-def test_axe_finds_no_accessibility_violations(browser, live_server, path, color_scheme):
-    context = browser.new_context(color_scheme=color_scheme)
-    page = context.new_page()
+def test_axe_finds_no_accessibility_violations(axe_page, live_server, path, color_scheme):
+    page = axe_page
+    page.emulate_media(color_scheme=color_scheme)  # prefers-color-scheme, as new_context(color_scheme=) sets it
     open_page(page, live_server, path)
+    assert page.evaluate(f"matchMedia('(prefers-color-scheme: {color_scheme})').matches")
     results = Axe().run(page)
-    context.close()
     assert results.violations_count == 0, results.generate_report()
 
 
 def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(browser, live_server, capsys):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # One page for the four shots (a new page costs a renderer process): each sets its
+    # viewport and colour scheme, then loads the front page afresh.
+    context = browser.new_context()
+    page = context.new_page()
     for width, height in ((1280, 800), (360, 740)):
         for scheme in ("light", "dark"):
-            context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-            page = context.new_page()
+            page.set_viewport_size({"width": width, "height": height})
+            page.emulate_media(color_scheme=scheme)
             open_page(page, live_server, "/")
             # Nothing may stick out sideways on a phone: the page scrolls only vertically.
             assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -120,7 +140,7 @@ def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(brows
             if (width, scheme) == (1280, "light") and os.environ.get("UPDATE_README_SCREENSHOT"):
                 # The README's picture is refreshed on request only, so test runs leave git clean.
                 page.screenshot(path=ROOT / "docs" / "screenshot.png")
-            context.close()
+    context.close()
     assert len(list(SCREENSHOTS.glob("front-*.png"))) >= 4
     with capsys.disabled():
         print(f"\nScreenshots of the front page: {SCREENSHOTS.relative_to(ROOT)}/")
