@@ -104,6 +104,7 @@ ERROR_LINE = re.compile(r"SIGKILL|Traceback|\[(ERROR|CRITICAL)\]|^Error", re.MUL
 DEMO = ["email", "payments", "sms", "web-api", "webhooks", "website"]
 
 
+@pytest.mark.slow  # three starts of make run, each with its own emulator: make test-slow
 def test_make_run_keeps_the_board_until_fresh_is_asked(tmp_path):
     first = MakeRun(tmp_path)
     assert sorted(first.services()) == DEMO
