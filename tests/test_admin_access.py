@@ -12,16 +12,7 @@ from tests.helpers import assert_json_error, board_state
 
 # One board for the module: its tests read it, or are refused and prove that nothing
 # changed; the two whose writes succeed have a `fresh_app` each.
-@pytest.fixture(scope="module")
-def app(module_app):
-    """The module's app and board."""
-    return module_app
-
-
-@pytest.fixture(scope="module")
-def token(app):
-    """The module's admin API token."""
-    return issue_token(app)
+pytestmark = pytest.mark.one_board
 
 
 @pytest.fixture
@@ -31,8 +22,9 @@ def fresh_app(emulator):
 
 
 @pytest.fixture(scope="module")
-def board(app, token):
+def board(module_app, module_token):
     """A list, a service with one event, a token and a stored admin: something for every page."""
+    app, token = module_app, module_token
     from handlers.context import ndb_context
     from models import Admin
 

@@ -19,21 +19,13 @@ def build_board(admin):
 
 # One board for the module: every test here reads it, or is refused and proves with
 # board_state that nothing changed; the one test whose writes succeed has a `fresh` board.
-@pytest.fixture(scope="module")
-def app(module_app):
-    """The module's app and board."""
-    return module_app
+pytestmark = pytest.mark.one_board
 
 
 @pytest.fixture(scope="module")
-def token(app):
-    """The module's admin API token."""
-    return issue_token(app)
-
-
-@pytest.fixture(scope="module")
-def board(app, token):
+def board(module_app, module_token):
     """The module's board (build_board), built once."""
+    app, token = module_app, module_token
     return build_board(Admin(make_client(app), token))
 
 
