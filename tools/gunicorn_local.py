@@ -1,4 +1,5 @@
-"""gunicorn's settings for `make run` (tools/run_local.py): Ctrl-C stops the app at once.
+"""gunicorn's settings for `make run` (tools/run_local.py): Ctrl-C stops the app at once
+(run_local.py ends whatever is left after a moment).
 
 App Engine runs gunicorn with its own settings (app.yaml's entrypoint); these are only
 for the local run, where nothing is lost by not waiting: every write is in the Datastore
