@@ -155,7 +155,7 @@ class PageCache:
     def start(self):
         """Begin empty, on the app's settings and namespace as they are now (a test moves one
         app to a fresh namespace instead of building another)."""
-        change_committed.disconnect(self.committed)
+        change_committed.disconnect(self.changed)
         config = self.app.config
         self.enabled = config["PAGE_CACHE"]
         self.check_seconds = config["CACHE_CHECK_SECONDS"]
@@ -174,18 +174,13 @@ class PageCache:
         self.unsure = False
         self.seen = {}
         # This app's committed changes only; held weakly, so the cache goes away with its app.
-        change_committed.connect(self.committed, sender=self.namespace)
+        change_committed.connect(self.changed, sender=self.namespace)
 
     # --- invalidation ---------------------------------------------------------
 
-    def committed(self, namespace, entry):
-        """Receive models.signals.change_committed for this app's namespace."""
-        self.changed(entry)
-
-    def changed(self, entry):
-        """An audited change committed in this process: drop what it touches."""
-        if (entry.key.namespace() or "") != self.namespace:
-            return
+    def changed(self, namespace, entry):
+        """An audited change committed in this process, on this app's namespace (the signal's
+        sender, which `start` subscribed to): drop what it touches."""
         with self.lock:
             self.seen[entry.key.id()] = entry.timestamp
         self.invalidate(entry_tags(entry))
@@ -260,7 +255,7 @@ class PageCache:
 
     def _key(self, environ, route):
         """The path and the query arguments the view declared, normalised: nothing else changes the answer."""
-        args = route.reads.normalise(environ.get("QUERY_STRING", ""))
+        args = route.declared_args(environ)
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme")
         return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args)
 

@@ -27,6 +27,7 @@ from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
 
 ROUTE_KEY = "stashboard.route"
+ARGS_KEY = "stashboard.route.args"
 READ_DEADLINE = "DATASTORE_READ_DEADLINE"
 WRITE_DEADLINE = "DATASTORE_WRITE_DEADLINE"
 
@@ -182,6 +183,20 @@ class Route:
         """The answer's cache tags (ALL first)."""
         return self.reads.tags_for(self.view_args)
 
+    def declared_args(self, environ):
+        """The request's declared query arguments, normalised (ValueError: one is refused);
+        worked out once per request, for the cache key and for the view alike."""
+        found = environ.get(ARGS_KEY)
+        if found is None:
+            try:
+                found = self.reads.normalise(environ.get("QUERY_STRING", ""))
+            except ValueError as error:
+                found = error
+            environ[ARGS_KEY] = found
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
 
 class _Declarations:
     """An app's declarations, looked up per endpoint (never per path: memory stays flat)."""
@@ -313,7 +328,7 @@ def register(app):
             request.args = DeclaredArgs()
             return
         try:
-            pairs = route.reads.normalise(request.environ.get("QUERY_STRING", ""))
+            pairs = route.declared_args(request.environ)
         except ValueError as error:
             request.args = DeclaredArgs()
             raise BadRequest(str(error)) from None
