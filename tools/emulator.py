@@ -26,6 +26,12 @@ Java was not found; the Datastore emulator needs Java 17 or newer:
     apt-get install openjdk-17-jre-headless"""
 
 
+# A JVM for a short-lived or local emulator: C1 only, as C2's compiles cost more CPU than a
+# test run or a local board gets back (half the emulator's CPU per board installed in the
+# tests), and one GC thread on a small machine. Load runs (bench, soak) keep the defaults.
+LIGHT_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
 class EmulatorMissing(RuntimeError):
     """The SDK, its emulator component or Java is not installed; the message says what to install."""
 
