@@ -96,6 +96,9 @@ def amtool(url, *args):
 
 def test_alertmanager_firing_turns_the_service_down_resolution_brings_it_back_and_replays_change_nothing(
         served, alertmanager):
+    """The resolution is sent with a startsAt other than the firing's, as the other Alertmanager of an HA
+    pair may send it: amtool re-adds the alert resolved with an earlier start, and the real Alertmanager
+    merges it into the stored alert (keeping the earliest start) before it notifies the resolution."""
     hook = "/hooks/alertmanager"
     labels = ["alertname=CheckoutErrors", "service=web-api", "severity=critical"]
     amtool(alertmanager, "alert", "add", *labels, "--annotation=summary=Checkout returns 502s")
@@ -110,10 +113,15 @@ def test_alertmanager_firing_turns_the_service_down_resolution_brings_it_back_an
                                                                "Content-Type": "application/json"})
     assert replay.json["changed"] == [] and served.statuses("web-api") == ["down"]
 
-    ended = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    amtool(alertmanager, "alert", "add", *labels, f"--end={ended}", "--annotation=summary=Checkout returns 502s")
+    now = datetime.datetime.now(datetime.UTC)
+    ended, peer_start = (f"{now - datetime.timedelta(**ago):%Y-%m-%dT%H:%M:%SZ}" for ago in ({"seconds": 1},
+                                                                                           {"minutes": 10}))
+    amtool(alertmanager, "alert", "add", *labels, f"--start={peer_start}", f"--end={ended}",
+           "--annotation=summary=Checkout returns 502s")
     assert wait_for(lambda: served.statuses("web-api") == ["down", "up"], 20), served.recorder.to(hook)
     resolved = [c for c in served.recorder.to(hook) if json.loads(c["body"])["status"] == "resolved"]
+    fired, ends = json.loads(first["body"])["alerts"][0], json.loads(resolved[0]["body"])["alerts"][0]
+    assert ends["startsAt"] != fired["startsAt"] and ends["fingerprint"] == fired["fingerprint"]
     served.client.post(hook, resolved[0]["body"], headers={"Authorization": resolved[0]["authorization"],
                                                            "Content-Type": "application/json"})
     assert served.statuses("web-api") == ["down", "up"]
