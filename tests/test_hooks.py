@@ -255,3 +255,11 @@ def test_pagerduty_events_are_matched_by_incident_id_and_a_reopened_incident_fir
     reopened = pd_event(client, secret, "incident_triggered", event_type="incident.reopened",
                         occurred_at="2020-10-02T19:30:00.000Z")
     assert reopened.json["changed"] == ["api-service"] and status_of(client, "api-service") == "down"
+
+
+def test_a_nagios_check_that_recovers_and_fails_again_turns_its_service_down_again(client, service):
+    secret = issue(client.app, "nagios")
+    check = {"host": "web1", "service": "Web API"}
+    for state, shown in (("CRITICAL", "down"), ("OK", "up"), ("CRITICAL", "down")):
+        hook(client, "nagios", secret, {**check, "state": state}, status=200)
+        assert status_of(client, "web-api") == shown
