@@ -20,6 +20,7 @@ it) does not open the alert again, while the same alert firing anew later does.
 
 import dataclasses
 import datetime
+import re
 
 from google.cloud import ndb
 
@@ -32,6 +33,10 @@ from models.status import Status
 from models.times import utcnow
 
 CLOSED_KEPT = 200
+# Before alerts were matched by fingerprint alone, an Alertmanager alert's key ended with
+# its startsAt (`…:am:<fingerprint>:<startsAt>`); such an entry still open is closed by
+# its alert's resolution.
+STARTS_AT_SUFFIX = re.compile(r":(\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d))?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +108,11 @@ def _scoped(integration, alert):
     return f"{integration.token_id}:{alert.key}"
 
 
+def _opened_before_fingerprints(opened, scoped):
+    """The open entries of the alert keyed `scoped` stored under its older key (with its startsAt)."""
+    return [key for key in opened if key.startswith(scoped) and STARTS_AT_SUFFIX.fullmatch(key[len(scoped):])]
+
+
 def _apply_to_service(integration, service_id, alerts, severity):
     """One service's alerts in one transaction (the event, if any, joins it); answers whether anything changed."""
     key = ndb.Key(Service, service_id)
@@ -132,9 +142,11 @@ def _apply_to_service(integration, service_id, alerts, severity):
                     continue
                 opened[scoped], news = entry, alert
             else:
-                if scoped in opened:
-                    del opened[scoped]
-                    news = alert
+                older = _opened_before_fingerprints(opened, scoped) if alert.key.startswith("am:") else []
+                for entry_key in [scoped, *older]:
+                    if entry_key in opened:
+                        del opened[entry_key]
+                        news = alert
                 # Kept even for an alert not open: an HA peer's firing may arrive after the resolution.
                 if closed.get(scoped, "") < at:
                     closed.pop(scoped, None)

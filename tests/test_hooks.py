@@ -263,3 +263,19 @@ def test_a_nagios_check_that_recovers_and_fails_again_turns_its_service_down_aga
     for state, shown in (("CRITICAL", "down"), ("OK", "up"), ("CRITICAL", "down")):
         hook(client, "nagios", secret, {**check, "state": state}, status=200)
         assert status_of(client, "web-api") == shown
+
+
+def test_an_alert_opened_under_its_older_key_with_its_start_is_closed_by_its_resolution(client, service):
+    """Alerts open when the board moved to matching by fingerprint alone resolve as before."""
+    from handlers.context import ndb_context
+    from models.alerts import AlertState
+
+    secret = issue(client.app, "alertmanager")
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical")))
+    with ndb_context(client.app):
+        state = AlertState.of("web-api")
+        state.open = {f"{key}:2024-05-01T10:00:00Z": entry for key, entry in state.open.items()}
+        state.closed = ["an-older-resolved-key"]
+        state.put()
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical", "resolved")))
+    assert status_of(client, "web-api") == "up"
