@@ -24,6 +24,7 @@ from models import (
     install,
     utcnow,
 )
+from models.integrations import KINDS, Integration
 from models.rebuild import rebuild_board
 
 
@@ -94,6 +95,47 @@ def list_api_tokens():
         state = f"revoked {token.revoked:%Y-%m-%d %H:%M}" if token.revoked else "active"
         used = f"{token.last_used:%Y-%m-%d %H:%M}" if token.last_used else "never"
         click.echo(f"{token.token_id}  {token.email}  {token.name!r}  last used {used}  {state}")
+
+
+@click.command("create-integration")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(list(KINDS)), required=True, help="The tool that posts to /hooks/KIND.")
+@click.option("--service-label", help="The label (Alertmanager) or field naming the service  [default: service].")
+@click.option("--service", "services", multiple=True, metavar="NAME=SERVICE_ID",
+              help="Show alerts about NAME on the service SERVICE_ID (repeatable).")
+@click.option("--severity", "severities", multiple=True, metavar="SEVERITY=STATUS_ID",
+              help="Show alerts of SEVERITY with the status STATUS_ID (repeatable).")
+@click.option("--default-status", help="The status of a severity not mapped  [default: down].")
+@click.option("--signing-secret", envvar="PAGERDUTY_SIGNING_SECRET",
+              help="PagerDuty: the webhook subscription's signing secret (or set $PAGERDUTY_SIGNING_SECRET).")
+@_in_context
+def create_integration(name, kind, service_label, services, severities, default_status, signing_secret):
+    """Create an integration NAME: the credential a monitoring tool posts alerts with; prints it last."""
+    integration, secret = Integration.issue(
+        name, kind, created_by=_operator().email, service_label=service_label, services="\n".join(services),
+        severities="\n".join(severities), default_status=default_status, signing_secret=signing_secret)
+    click.echo(f"Integration {integration.token_id} ({integration.name}, {KINDS[kind]}) posts to /hooks/{kind}; "
+               "its credential is shown only this once:")
+    click.echo(secret)
+
+
+@click.command("list-integrations")
+@_in_context
+def list_integrations():
+    """List integrations, newest first."""
+    for integration in Integration.newest():
+        state = f"revoked {integration.revoked:%Y-%m-%d %H:%M}" if integration.revoked else "active"
+        used = f"{integration.last_used:%Y-%m-%d %H:%M}" if integration.last_used else "never"
+        click.echo(f"{integration.token_id}  {integration.kind}  {integration.name!r}  last used {used}  {state}")
+
+
+@click.command("revoke-integration")
+@click.argument("integration")
+@_in_context
+def revoke_integration(integration):
+    """Revoke an integration, given as its credential or its id: its next alert is refused."""
+    revoked = Integration.find(integration).revoke()
+    click.echo(f"Revoked integration {revoked.token_id} ({revoked.name}).")
 
 
 DEMO_LISTS = (
@@ -206,6 +248,6 @@ def install_board():
 
 def register(app):
     """Add the commands to `flask --app main`."""
-    for command in (create_api_token, revoke_api_token, list_api_tokens, seed_demo, rebuild_history, install_board,
-                    migrate_1x):
+    for command in (create_api_token, revoke_api_token, list_api_tokens, create_integration, list_integrations,
+                    revoke_integration, seed_demo, rebuild_history, install_board, migrate_1x):
         app.cli.add_command(command)

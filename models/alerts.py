@@ -9,11 +9,18 @@ the state and the event it causes change in one transaction (Event.post joins it
 * a resolved alert closes its entry; when none is left the service goes back to the
   baseline;
 * an alert already open with the same status, or already resolved, changes nothing:
-  a replayed delivery is a no-op. Recently resolved alerts are remembered so that a
-  late replay of their firing does not open them again.
+  a replayed delivery is a no-op.
+
+Firing and resolved alerts are matched by the alert's own id (Alertmanager's fingerprint,
+PagerDuty's incident id, the generic form's id), never by a start time: two Alertmanagers
+of an HA pair can report one alert with different `startsAt`. Each resolution is
+remembered with the time it happened, so that a late replay of the firing (a time before
+it) does not open the alert again, while the same alert firing anew later does.
 """
 
 import dataclasses
+import datetime
+import re
 
 from google.cloud import ndb
 
@@ -23,19 +30,26 @@ from models.event import Event
 from models.fields import MESSAGE_MAX
 from models.service import Service
 from models.status import Status
+from models.times import utcnow
 
 CLOSED_KEPT = 200
+# Before alerts were matched by fingerprint alone, an Alertmanager alert's key ended with
+# its startsAt (`…:am:<fingerprint>:<startsAt>`); such an entry still open is closed by
+# its alert's resolution.
+STARTS_AT_SUFFIX = re.compile(r":(\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d))?$")
 
 
 @dataclasses.dataclass(frozen=True)
 class Alert:
     """One alert as a monitoring tool reports it, already parsed from its payload."""
 
-    key: str  # stable for one alert episode within the integration (fingerprint and start)
+    key: str  # the alert's id within the integration, the same in its firing and its resolution
     service: str  # the name the alert gives its service (a label value, a check name)
     severity: str
     firing: bool
     summary: str
+    # When the reported state began (firing: its start; resolved: its end), naive UTC; None: on arrival.
+    at: datetime.datetime | None = None
 
 
 class AlertState(ndb.Model):
@@ -43,7 +57,9 @@ class AlertState(ndb.Model):
 
     baseline = ndb.TextProperty()
     open = ndb.JsonProperty()  # {alert key: {"status": id, "summary": text}}
-    closed = ndb.JsonProperty()  # the newest CLOSED_KEPT resolved alert keys
+    # The newest CLOSED_KEPT resolved alerts: {alert key: when it resolved, ISO 8601}. Stored
+    # before resolutions had times, it was a list of keys (start times in them): read as none.
+    closed = ndb.JsonProperty()
 
     @classmethod
     def key_for(cls, service_key):
@@ -54,7 +70,11 @@ class AlertState(ndb.Model):
     def of(cls, service_id):
         """The stored state of a service (an empty one when it has none)."""
         key = cls.key_for(ndb.Key(Service, service_id))
-        return key.get() or cls(key=key, open={}, closed=[])
+        return key.get() or cls(key=key, open={}, closed={})
+
+    def resolutions(self):
+        """{alert key: when it resolved} (empty for the older list of keys, which held start times)."""
+        return dict(self.closed) if isinstance(self.closed, dict) else {}
 
 
 def apply_alerts(integration, alerts):
@@ -88,6 +108,11 @@ def _scoped(integration, alert):
     return f"{integration.token_id}:{alert.key}"
 
 
+def _opened_before_fingerprints(opened, scoped):
+    """The open entries of the alert keyed `scoped` stored under its older key (with its startsAt)."""
+    return [key for key in opened if key.startswith(scoped) and STARTS_AT_SUFFIX.fullmatch(key[len(scoped):])]
+
+
 def _apply_to_service(integration, service_id, alerts, severity):
     """One service's alerts in one transaction (the event, if any, joins it); answers whether anything changed."""
     key = ndb.Key(Service, service_id)
@@ -98,25 +123,39 @@ def _apply_to_service(integration, service_id, alerts, severity):
         if service is None:
             raise NotFound(f"No service '{service_id}'.")
         state_key = AlertState.key_for(key)
-        state = state_key.get(retries=0) or AlertState(key=state_key, open={}, closed=[])
+        state = state_key.get(retries=0) or AlertState(key=state_key, open={}, closed={})
         current = service.status_key(Status.default_key())
         current_id = current.id() if current else None
-        opened, closed = dict(state.open or {}), list(state.closed or [])
+        opened, closed = dict(state.open or {}), state.resolutions()
         was_quiet = not opened
-        news = None
+        news, noted = None, False
         for alert in alerts:
             scoped = _scoped(integration, alert)
+            at = (alert.at or utcnow()).isoformat()  # naive UTC in ISO 8601 sorts as the times do
             if alert.firing:
+                if scoped in closed and at <= closed[scoped]:
+                    continue  # a late replay of a firing its resolution came after
                 status = integration.status_for(alert.severity)
                 entry = {"status": status, "summary": alert.summary}
-                if scoped in closed or opened.get(scoped) == entry:
+                noted = closed.pop(scoped, None) is not None or noted
+                if opened.get(scoped) == entry:
                     continue
                 opened[scoped], news = entry, alert
-            elif scoped in opened:
-                del opened[scoped]
-                closed = [*closed, scoped][-CLOSED_KEPT:]
-                news = alert
+            else:
+                older = _opened_before_fingerprints(opened, scoped) if alert.key.startswith("am:") else []
+                for entry_key in [scoped, *older]:
+                    if entry_key in opened:
+                        del opened[entry_key]
+                        news = alert
+                # Kept even for an alert not open: an HA peer's firing may arrive after the resolution.
+                if closed.get(scoped, "") < at:
+                    closed.pop(scoped, None)
+                    closed[scoped], noted = at, True
+        closed = dict(list(closed.items())[-CLOSED_KEPT:])
         if news is None:
+            if noted:
+                state.populate(closed=closed)
+                state.put()
             return False
         baseline = (current_id if was_quiet else state.baseline) or current_id
         if opened:

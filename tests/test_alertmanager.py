@@ -3,11 +3,14 @@
 import datetime
 import json
 import os
+import pathlib
+import re
 import shutil
 import subprocess
 import urllib.request
 
 import pytest
+import yaml
 
 from tests.fixtures.served import wait_for
 from tools.emulator import free_port
@@ -96,6 +99,9 @@ def amtool(url, *args):
 
 def test_alertmanager_firing_turns_the_service_down_resolution_brings_it_back_and_replays_change_nothing(
         served, alertmanager):
+    """The resolution is sent with a startsAt other than the firing's, as the other Alertmanager of an HA
+    pair may send it: amtool re-adds the alert resolved with an earlier start, and the real Alertmanager
+    merges it into the stored alert (keeping the earliest start) before it notifies the resolution."""
     hook = "/hooks/alertmanager"
     labels = ["alertname=CheckoutErrors", "service=web-api", "severity=critical"]
     amtool(alertmanager, "alert", "add", *labels, "--annotation=summary=Checkout returns 502s")
@@ -110,10 +116,15 @@ def test_alertmanager_firing_turns_the_service_down_resolution_brings_it_back_an
                                                                "Content-Type": "application/json"})
     assert replay.json["changed"] == [] and served.statuses("web-api") == ["down"]
 
-    ended = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    amtool(alertmanager, "alert", "add", *labels, f"--end={ended}", "--annotation=summary=Checkout returns 502s")
+    now = datetime.datetime.now(datetime.UTC)
+    ended, peer_start = (f"{now - datetime.timedelta(**ago):%Y-%m-%dT%H:%M:%SZ}" for ago in ({"seconds": 1},
+                                                                                           {"minutes": 10}))
+    amtool(alertmanager, "alert", "add", *labels, f"--start={peer_start}", f"--end={ended}",
+           "--annotation=summary=Checkout returns 502s")
     assert wait_for(lambda: served.statuses("web-api") == ["down", "up"], 20), served.recorder.to(hook)
     resolved = [c for c in served.recorder.to(hook) if json.loads(c["body"])["status"] == "resolved"]
+    fired, ends = json.loads(first["body"])["alerts"][0], json.loads(resolved[0]["body"])["alerts"][0]
+    assert ends["startsAt"] != fired["startsAt"] and ends["fingerprint"] == fired["fingerprint"]
     served.client.post(hook, resolved[0]["body"], headers={"Authorization": resolved[0]["authorization"],
                                                            "Content-Type": "application/json"})
     assert served.statuses("web-api") == ["down", "up"]
@@ -122,3 +133,28 @@ def test_alertmanager_firing_turns_the_service_down_resolution_brings_it_back_an
     amtool(alertmanager, "alert", "add", "alertname=Sneaky", "service=intruded", "team=intruder", "severity=critical")
     assert wait_for(lambda: [c for c in served.recorder.to(hook) if c["status"] == 401], 20)
     assert served.statuses("intruded") == []
+
+
+def readme_alertmanager_config():
+    """The Alertmanager configuration README.md prints: its yaml block with a route and this board's hook."""
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = [block for block in re.findall(r"^```yaml\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
+              if "route:" in block and "/hooks/alertmanager" in block]
+    assert len(blocks) == 1, "README.md should print one complete Alertmanager configuration"
+    return blocks[0]
+
+
+def test_the_alertmanager_configuration_in_the_readme_is_accepted_by_amtool_as_printed(tmp_path):
+    if not shutil.which(AMTOOL):
+        missing("amtool")
+    printed = readme_alertmanager_config()
+    config = yaml.safe_load(printed)
+    receiver = next(r for r in config["receivers"] if r["name"] == config["route"]["receiver"])
+    webhook = receiver["webhook_configs"][0]
+    assert webhook["url"].endswith("/hooks/alertmanager") and webhook["send_resolved"] is True
+    assert webhook["http_config"]["authorization"]["type"] == "Bearer"
+    assert webhook["http_config"]["authorization"]["credentials"].startswith("sbi_")
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(printed)
+    checked = subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr

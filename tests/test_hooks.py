@@ -185,3 +185,97 @@ def test_any_json_to_any_hook_is_answered_without_a_server_error(client, service
         assert answer.status_int < 500 and answer.content_type == "application/json", answer.text
 
     post()
+
+
+def test_an_alertmanager_resolution_matches_its_firing_by_fingerprint_whatever_its_start(client, service):
+    """Two Alertmanagers of an HA pair may report one alert with different startsAt values."""
+    secret = issue(client.app, "alertmanager")
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical", starts="2024-05-01T10:00:00Z")))
+    assert status_of(client, "web-api") == "down"
+    peer = am_alert("Errors", "critical", "resolved", starts="2024-05-01T10:00:30.123456789Z")
+    peer["endsAt"] = "2024-05-01T10:05:00Z"
+    assert hook(client, "alertmanager", secret, am_group(peer)).json["changed"] == ["web-api"]
+    assert status_of(client, "web-api") == "up"
+    # The first peer repeating its firing (it started before the resolution) opens nothing ...
+    replay = am_alert("Errors", "critical", starts="2024-05-01T10:00:00Z")
+    assert hook(client, "alertmanager", secret, am_group(replay)).json["unchanged"] == ["web-api"]
+    # ... while the same alert firing again later is a new episode.
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical", starts="2024-05-01T11:00:00Z")))
+    assert status_of(client, "web-api") == "down"
+
+
+def test_an_alertmanager_alert_without_fingerprint_is_matched_by_its_sorted_labels(client, service):
+    secret = issue(client.app, "alertmanager")
+    firing = am_alert("Errors", "critical")
+    del firing["fingerprint"]
+    resolved = am_alert("Errors", "critical", "resolved", starts="2024-05-01T10:01:00Z")
+    del resolved["fingerprint"]
+    resolved["labels"] = dict(reversed(list(resolved["labels"].items())))
+    hook(client, "alertmanager", secret, am_group(firing))
+    hook(client, "alertmanager", secret, am_group(resolved))
+    assert status_of(client, "web-api") == "up"
+
+
+def test_generic_alerts_are_matched_by_id_and_fire_again_after_they_resolve(client, service):
+    secret = issue(client.app, "generic")
+    down = {"service": "web-api", "status": "down", "id": "checkout"}
+    slow = {"service": "web-api", "status": "warning", "dedup_key": "latency"}
+    hook(client, "generic", secret, down)
+    hook(client, "generic", secret, slow)
+    hook(client, "generic", secret, {"service": "web-api", "status": "up", "id": "checkout"})
+    assert status_of(client, "web-api") == "warning"  # the other alert still fires
+    hook(client, "generic", secret, {"service": "web-api", "status": "ok", "dedup_key": "latency"})
+    assert status_of(client, "web-api") == "up"
+    assert hook(client, "generic", secret, down).json["changed"] == ["web-api"]  # the same id, failing anew
+    assert status_of(client, "web-api") == "down"
+    # A script replaying an old failure with its time does not reopen what resolved after it.
+    hook(client, "generic", secret, {"service": "web-api", "status": "up", "id": "checkout"})
+    old = {**down, "time": "2020-01-01T00:00:00Z"}
+    assert hook(client, "generic", secret, old).json["unchanged"] == ["web-api"]
+    assert status_of(client, "web-api") == "up"
+    assert "time" in hook(client, "generic", secret, {**down, "time": "yesterday"}, status=400).json["message"]
+
+
+def pd_event(client, secret, name, status="*", **event):
+    """POST a kept PagerDuty V3 example changed by `event` (fields of `event`), signed as PagerDuty signs it."""
+    body = json.loads((PAGERDUTY / f"{name}.json").read_bytes())
+    body["event"].update(event)
+    raw = json.dumps(body).encode()
+    signature = "v1=" + hmac.new(PD_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return hook(client, "pagerduty", secret, raw, status, {"X-PagerDuty-Signature": signature})
+
+
+def test_pagerduty_events_are_matched_by_incident_id_and_a_reopened_incident_fires_again(client, admin):
+    admin.post("/services", {"name": "API Service", "description": "PagerDuty's name for it."}, status=201)
+    secret = issue(client.app, "pagerduty", signing_secret=PD_SECRET)
+    pd_event(client, secret, "incident_triggered")
+    assert pd_event(client, secret, "incident_resolved", id="another-event-id").json["changed"] == ["api-service"]
+    assert pd_event(client, secret, "incident_triggered").json["unchanged"] == ["api-service"]  # redelivered
+    assert status_of(client, "api-service") == "up"
+    reopened = pd_event(client, secret, "incident_triggered", event_type="incident.reopened",
+                        occurred_at="2020-10-02T19:30:00.000Z")
+    assert reopened.json["changed"] == ["api-service"] and status_of(client, "api-service") == "down"
+
+
+def test_a_nagios_check_that_recovers_and_fails_again_turns_its_service_down_again(client, service):
+    secret = issue(client.app, "nagios")
+    check = {"host": "web1", "service": "Web API"}
+    for state, shown in (("CRITICAL", "down"), ("OK", "up"), ("CRITICAL", "down")):
+        hook(client, "nagios", secret, {**check, "state": state}, status=200)
+        assert status_of(client, "web-api") == shown
+
+
+def test_an_alert_opened_under_its_older_key_with_its_start_is_closed_by_its_resolution(client, service):
+    """Alerts open when the board moved to matching by fingerprint alone resolve as before."""
+    from handlers.context import ndb_context
+    from models.alerts import AlertState
+
+    secret = issue(client.app, "alertmanager")
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical")))
+    with ndb_context(client.app):
+        state = AlertState.of("web-api")
+        state.open = {f"{key}:2024-05-01T10:00:00Z": entry for key, entry in state.open.items()}
+        state.closed = ["an-older-resolved-key"]
+        state.put()
+    hook(client, "alertmanager", secret, am_group(am_alert("Errors", "critical", "resolved")))
+    assert status_of(client, "web-api") == "up"

@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incidents, maintenance, openapi, statuspage, views
+from handlers.api import incidents, integrations, maintenance, openapi, statuspage, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
@@ -83,6 +83,16 @@ for _blueprint in (public_api, admin_api):
         _blueprint.add_url_rule(_rule, _endpoint, _view, methods=["GET"])
 for _rule, _method, _view in WRITE_ROUTES:
     admin_api.add_url_rule(_rule, _view.__name__, act_as_admin(_view), methods=[_method])
+# The credentials monitoring tools post alerts with: the admin root only, every method behind
+# an admin credential, and outside the public API's description.
+ADMIN_ONLY_ROUTES = (
+    ("/integrations", "GET", "integrations", integrations.list_integrations),
+    ("/integrations", "POST", "create_integration", integrations.create_integration),
+    ("/integrations/<integration_id>", "GET", "integration", integrations.get_integration),
+    ("/integrations/<integration_id>", "DELETE", "revoke_integration", integrations.revoke_integration),
+)
+for _rule, _method, _endpoint, _view in ADMIN_ONLY_ROUTES:
+    admin_api.add_url_rule(_rule, _endpoint, act_as_admin(_view), methods=[_method])
 
 
 @public_api.get("/openapi.json", endpoint="openapi")

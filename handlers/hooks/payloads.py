@@ -8,10 +8,12 @@
 * what the shipped Nagios/Icinga notification command sends (host, service, state, output).
 """
 
+import datetime
 import hashlib
 import hmac
 import re
 
+from dateutil.parser import isoparse
 from werkzeug.exceptions import BadRequest
 
 from models.alerts import Alert
@@ -45,6 +47,20 @@ def _text(container, name, where, required=False):
     return UNSTORABLE.sub("", str(value))[:TEXT_MAX]
 
 
+def _time(container, name, where):
+    """An RFC 3339 time as naive UTC; None when absent or Go's zero time (Alertmanager's "no end")."""
+    text = _text(container, name, where)
+    if not text:
+        return None
+    try:
+        moment = isoparse(text)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"'{where}{name}' must be an RFC 3339 time, like 2024-05-01T10:00:00Z.") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    return None if moment.year <= 1 else moment
+
+
 def _labels(container, name, where):
     value = container.get(name)
     _object({} if value is None else value, f"{where}{name}")
@@ -73,14 +89,18 @@ def alertmanager(body, service_label):
         status = _text(alert, "status", where, required=True)
         if status not in ("firing", "resolved"):
             raise BadRequest(f"'{where}status' must be 'firing' or 'resolved'.")
+        # The fingerprint (a hash of the label set) is one alert's id across an HA pair; startsAt is
+        # not (each peer may report its own), so it only orders a firing against a resolution.
         fingerprint = _text(alert, "fingerprint", where) or "|".join(f"{k}={v}" for k, v in sorted(labels.items()))
         summary = annotations.get("summary") or annotations.get("description") or labels.get("alertname", "")
+        firing = status == "firing"
         parsed.append(Alert(
-            key=f"am:{fingerprint}:{_text(alert, 'startsAt', where)}",
+            key=f"am:{fingerprint}",
             service=labels.get(service_label, ""),
             severity=labels.get("severity", ""),
-            firing=status == "firing",
+            firing=firing,
             summary=summary[:TEXT_MAX],
+            at=_time(alert, "startsAt" if firing else "endsAt", where),
         ))
     return parsed
 
@@ -102,23 +122,28 @@ def pagerduty(body):
         return []
     data = _object(event.get("data"), "event.data")
     service = _object(data.get("service") or {}, "event.data.service")
+    # The incident's id matches its resolution to its trigger; when each happened orders a
+    # redelivered trigger before the resolution, and a reopening after it.
     return [Alert(
         key=f"pd:{_text(data, 'id', 'event.data.', required=True)}",
         service=_text(service, "summary", "event.data.service.") or _text(service, "id", "event.data.service."),
         severity=_text(data, "urgency", "event.data.") or "high",
         firing=event_type in PAGERDUTY_OPEN,
         summary=_text(data, "title", "event.data."),
+        at=_time(event, "occurred_at", "event."),
     )]
 
 
 def generic(body):
-    """The alert of the generic form: service, status (a status id or severity; up/ok resolves), message."""
+    """The alert of the generic form: service, status (a status id or severity; up/ok resolves), message;
+    `id` (or `dedup_key`) matches a resolution to its alert, optional `time` orders a replay."""
     body = _object(body, "body")
     service = _text(body, "service", "", required=True)
     status = _text(body, "status", "", required=True).strip().lower()
-    alert_id = _text(body, "id", "") or service
+    alert_id = _text(body, "id", "") or _text(body, "dedup_key", "") or service
     return [Alert(key=f"generic:{alert_id}", service=service, severity=status,
-                  firing=status not in RESOLVED_WORDS, summary=_text(body, "message", "") or f"{service}: {status}")]
+                  firing=status not in RESOLVED_WORDS, summary=_text(body, "message", "") or f"{service}: {status}",
+                  at=_time(body, "time", ""))]
 
 
 def nagios(body, service_label):
