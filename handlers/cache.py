@@ -62,6 +62,9 @@ CACHEABLE_STATUSES = ("200", "404")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
 # stamps its entries before it commits, so a slow one can land after a later-stamped one.
 OVERLAP = datetime.timedelta(seconds=60)
+# What one look at the audit log reads at most: (entry, tag) rows of a projection, one batch (the
+# Datastore's, and the emulator's, hold 300). More than that in the window: everything is stale.
+POLL_ROWS = 300
 LARGEST_ENTRY = 4 * 1024 * 1024
 # What one kept answer costs beyond its key, headers and body: the dictionary slot, the
 # Entry and its tuples and strings. Generous, so the count errs high, never low.
@@ -201,16 +204,13 @@ class PageCache:
             started = utcnow()
             reach = self.checked_from - OVERLAP
             with deadline(self.app.config["DATASTORE_READ_DEADLINE"]), ndb_context(self.app):
-                entries = AuditEntry.since(reach)
-            stale = set()
+                rows = AuditEntry.tags_since(reach, POLL_ROWS)
             with self.lock:
-                for entry in entries:
-                    if entry.key.id() not in self.seen:
-                        self.seen[entry.key.id()] = entry.timestamp
-                        stale.update(entry_tags(entry))
+                stale = {tag for entry_id, _, tag in rows if entry_id not in self.seen}
+                if len(rows) >= POLL_ROWS:  # more writes than one look holds: whatever they touched is stale
+                    stale.add(ALL)
+                self.seen.update((entry_id, stamp) for entry_id, stamp, _ in rows)
                 self.seen = {key: stamp for key, stamp in self.seen.items() if stamp >= reach}
-            if len(entries) >= 1000:
-                stale.add(ALL)
             self.invalidate(stale)
             self.checked_from = started
             self.unsure = False
