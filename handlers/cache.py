@@ -4,9 +4,11 @@ How it stays true:
 * A write's transaction appends audit entries; once it commits, the instance that
   made it drops the cached pages the change touches, before the write's response
   goes out (`changed`). So a write is visible at once where it was made.
-* Every other instance reads the audit entries written since it last looked, at most
-  every CACHE_CHECK_SECONDS (default 2 s), on the request that finds the check due:
-  one small query, never a write. So a write is visible everywhere within seconds.
+* Every other instance reads the tags of the audit entries written since it last looked
+  (less OVERLAP), at most every CACHE_CHECK_SECONDS (default 2 s), on the request that
+  finds the check due: one projection query of at most POLL_ROWS (entry, tag) rows, never
+  a write. So a write is visible everywhere within seconds, at one RPC per look whatever
+  the write rate (more rows than that in the window: everything is stale).
 * What a change touches is said by both sides, never by a table here: each public view
   declares its tags (handlers/routes.py: `@reads`), each model kind the tags a change of
   it purges (`cache_purges`), which its audit entry records when it is written.
@@ -21,6 +23,17 @@ Why this and not the alternatives (figures from `make bench`, in the README):
 * Checking per request would cost an RPC per hit; here a hit makes none, except the
   one request per instance every CACHE_CHECK_SECONDS that looks at the audit log
   (its RPC is counted in that answer's Server-Timing like any other).
+* Reading whole entries, as this did first, cost one RPC per 300 entries of the window
+  (on the emulator: 1,000 entries, 4 RPCs, 3.8 s; so 7 RPCs for the first uncached front
+  page after a burst). Their tags alone by projection: one RPC, rows of a few bytes, and
+  the writer pays only the index rows of its own entry. "Tag clock" entities bumped by
+  writes would make every write, or every instance, contend on a shared entity.
+
+A stale or missing answer is rendered by one request at a time (handlers/flights.py);
+others asking meanwhile get the previous copy, marked with its `Age` and
+`cache;desc="grace"`, if it is at most GRACE_SECONDS old, or wait for that render
+(`cache;desc="coalesced"`). A render keeps the tag versions it began with, so one that
+began before a write is stale as soon as it is stored.
 
 When the Datastore is away (handlers/context.py's breaker is open), the last good
 answer is served at once, marked stale: a visible note on pages, the
@@ -33,7 +46,6 @@ normalised, so cache-busters from old widgets and pollers (`random=`, `_=`, trac
 tags) and arguments a page ignores are hits too.
 """
 
-import collections
 import dataclasses
 import datetime
 import hashlib
@@ -44,8 +56,10 @@ import urllib.parse
 
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
+from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
+from handlers.flights import Flights
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
 from models.audit import EVERYTHING as ALL
@@ -62,10 +76,10 @@ CACHEABLE_STATUSES = ("200", "404")
 # How far back each look at the audit log reaches beyond the previous one: a transaction
 # stamps its entries before it commits, so a slow one can land after a later-stamped one.
 OVERLAP = datetime.timedelta(seconds=60)
+# What one look at the audit log reads at most: (entry, tag) rows of a projection, one batch (the
+# Datastore's, and the emulator's, hold 300). More than that in the window: everything is stale.
+POLL_ROWS = 300
 LARGEST_ENTRY = 4 * 1024 * 1024
-# What one kept answer costs beyond its key, headers and body: the dictionary slot, the
-# Entry and its tuples and strings. Generous, so the count errs high, never low.
-ENTRY_OVERHEAD = 1024
 # Answers about things that do not exist (404s) have a pool of their own, small, so that
 # asking for many made-up URLs can never push the board out of the cache.
 MISSING_MAX_ENTRIES = 256
@@ -73,73 +87,19 @@ MISSING_MAX_BYTES = 1024 * 1024
 # Where base.html lets a stale page say so.
 STALE_MARKER = b"<!--stale-note-->"
 STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
+# One render per stale answer (handlers/flights.py): meanwhile, other requests for it get the
+# previous copy if it is at most GRACE_SECONDS old, else wait up to FOLLOW_SECONDS for the render
+# (and look again, FOLLOWS times at most, as a write may have landed meanwhile), then render.
+GRACE_SECONDS = 10
+FOLLOW_SECONDS = 5
+FOLLOWS = 2
+GRACE_CACHE_CONTROL = "public, max-age=0, stale-if-error=86400"
 
 
 def entry_tags(entry):
     """The tags an audited change makes stale, as its entry recorded them (none recorded: an entry
     written before entries recorded them, so everything)."""
     return tuple(entry.tags) or (ALL,)
-
-
-@dataclasses.dataclass
-class Entry:
-    """A stored answer: status line, headers (no Server-Timing), body and its ETag."""
-
-    status: str
-    headers: list
-    body: bytes
-    etag: str | None
-    tags: tuple
-    versions: tuple
-    rendered_at: datetime.datetime
-    outage: bool = False  # a 503 because the Datastore is away
-    cost: int = 0  # bytes counted against its pool's cap (`_cost`)
-
-
-def _cost(key, entry):
-    """The bytes a kept answer holds: its key, headers and body, plus the bookkeeping around them."""
-    scheme, host, path, args = key
-    key_bytes = len(scheme or "") + len(host or "") + len(path) + sum(len(n) + len(v) for n, v in args)
-    header_bytes = sum(len(name) + len(value) for name, value in entry.headers)
-    return ENTRY_OVERHEAD + key_bytes + header_bytes + len(entry.body) + len(entry.status) + len(entry.etag or "")
-
-
-class Pool:
-    """Least recently used answers, capped both in counted bytes and in number (callers hold the lock)."""
-
-    def __init__(self, max_bytes, max_entries):
-        self.max_bytes = max_bytes
-        self.max_entries = max_entries
-        self.entries = collections.OrderedDict()
-        self.size = 0
-
-    def __len__(self):
-        return len(self.entries)
-
-    def get(self, key):
-        """The kept answer for `key` (now the most recently used), or None."""
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
-        return entry
-
-    def discard(self, key):
-        """Forget `key`'s answer, if kept."""
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.size -= old.cost
-
-    def put(self, key, entry):
-        """Keep `entry`, evicting the least recently used until both caps hold (one too big is not kept)."""
-        self.discard(key)
-        entry.cost = _cost(key, entry)
-        if entry.cost > self.max_bytes or self.max_entries < 1:
-            return
-        self.entries[key] = entry
-        self.size += entry.cost
-        while self.size > self.max_bytes or len(self.entries) > self.max_entries:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= evicted.cost
 
 
 class PageCache:
@@ -173,6 +133,8 @@ class PageCache:
         # Whether the last look at the audit log failed: then no answer can be vouched for.
         self.unsure = False
         self.seen = {}
+        self.flights = Flights()
+        self.grace_seconds = GRACE_SECONDS
         # This app's committed changes only; held weakly, so the cache goes away with its app.
         change_committed.connect(self.changed, sender=self.namespace)
 
@@ -201,16 +163,13 @@ class PageCache:
             started = utcnow()
             reach = self.checked_from - OVERLAP
             with deadline(self.app.config["DATASTORE_READ_DEADLINE"]), ndb_context(self.app):
-                entries = AuditEntry.since(reach)
-            stale = set()
+                rows = AuditEntry.tags_since(reach, POLL_ROWS)
             with self.lock:
-                for entry in entries:
-                    if entry.key.id() not in self.seen:
-                        self.seen[entry.key.id()] = entry.timestamp
-                        stale.update(entry_tags(entry))
+                stale = {tag for entry_id, _, tag in rows if entry_id not in self.seen}
+                if len(rows) >= POLL_ROWS:  # more writes than one look holds: whatever they touched is stale
+                    stale.add(ALL)
+                self.seen.update((entry_id, stamp) for entry_id, stamp, _ in rows)
                 self.seen = {key: stamp for key, stamp in self.seen.items() if stamp >= reach}
-            if len(entries) >= 1000:
-                stale.add(ALL)
             self.invalidate(stale)
             self.checked_from = started
             self.unsure = False
@@ -238,20 +197,61 @@ class PageCache:
         except ValueError:  # a refused argument: the app answers its 400
             return self.wsgi_app(environ, _private(start_response))
         tags = route.tags()
+        head = method == "HEAD"
         with counting_rpcs() as stats:
             self.check_others()
-            with self.lock:
-                kept = (self.pages.get(key) or self.missing.get(key)) if self.enabled else None
-                versions = tuple(self.versions.get(tag, 0) for tag in tags)
-            head = method == "HEAD"
-            if kept is not None and (self.unsure or datastore_away()):
-                return self._answer_stale(start_response, kept, stats, head)
-            if kept is not None and kept.versions == versions:
-                return self._answer(environ, start_response, kept, f'cache;desc="hit", {stats.server_timing()}', head)
+            waited = False
+            for attempt in range(FOLLOWS + 1):
+                with self.lock:
+                    kept = (self.pages.get(key) or self.missing.get(key)) if self.enabled else None
+                    versions = tuple(self.versions.get(tag, 0) for tag in tags)
+                if kept is not None and (self.unsure or datastore_away()):
+                    return self._answer_stale(start_response, kept, stats, head)
+                if kept is not None and kept.versions == versions:
+                    timing = f'cache;desc="{"coalesced" if waited else "hit"}", {stats.server_timing()}'
+                    return self._answer(environ, start_response, kept, timing, head)
+                if not self.enabled or attempt == FOLLOWS:
+                    break
+                flight, leading = self.flights.join(key, versions)
+                if leading:
+                    return self._miss(environ, start_response, key, tags, versions, kept, stats, flight)
+                if self._graceful(kept):
+                    return self._answer_grace(environ, start_response, kept, stats, head)
+                # No copy young enough: wait for the one render (bounded), then look again.
+                waited = flight.done.wait(FOLLOW_SECONDS)
+                made = flight.entry
+                if not waited:
+                    break
+                if made is not None and made.etag and flight.versions == versions:  # kept or not (too big)
+                    timing = f'cache;desc="coalesced", {stats.server_timing()}'
+                    return self._answer(environ, start_response, made, timing, head)
+            return self._miss(environ, start_response, key, tags, versions, kept, stats, None)
+
+    def _miss(self, environ, start_response, key, tags, versions, kept, stats, flight):
+        """Render the answer (leading `flight`, when coalesced, whose followers it wakes however it ends)."""
+        entry = None
+        try:
             entry = self._render(environ, key, tags, versions)
-            if entry.outage and kept is not None:
-                return self._answer_stale(start_response, kept, stats, head)
-            return self._answer(environ, start_response, entry, f'cache;desc="miss", {stats.server_timing()}', head)
+        finally:
+            if flight is not None:
+                self.flights.land(key, flight, entry)
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+        if entry.outage and kept is not None:
+            return self._answer_stale(start_response, kept, stats, head)
+        return self._answer(environ, start_response, entry, f'cache;desc="miss", {stats.server_timing()}', head)
+
+    def _graceful(self, kept):
+        """Whether `kept` may stand in while its new render is under way: a shared answer of at
+        most `grace_seconds` (it says its age); else the caller waits for the render."""
+        return kept is not None and kept.etag is not None and not kept.outage and _age(kept) <= self.grace_seconds
+
+    def _answer_grace(self, environ, start_response, kept, stats, head):
+        """The previous copy while another request renders the new one, with its `Age`; edges must
+        not keep it as fresh."""
+        headers = [(n, v) for n, v in kept.headers if n.lower() != "cache-control"]
+        headers += [("Cache-Control", GRACE_CACHE_CONTROL), ("Age", str(_age(kept)))]
+        timing = f'cache;desc="grace", {stats.server_timing()}'
+        return self._answer(environ, start_response, dataclasses.replace(kept, headers=headers), timing, head)
 
     def _key(self, environ, route):
         """The path and the query arguments the view declared, normalised: nothing else changes the answer."""
@@ -269,6 +269,7 @@ class PageCache:
             captured["status"], captured["headers"] = status, headers
             return lambda data: captured.setdefault("written", []).append(data)
 
+        self.flights.count(key)
         body_iter = self.wsgi_app(inner, capture)
         try:
             body = b"".join([*captured.get("written", []), *body_iter])
@@ -303,6 +304,11 @@ class PageCache:
         """Keep a shareable answer: a 404 in the small pool of missing things, anything else with the pages."""
         pool, other = (self.missing, self.pages) if entry.status.startswith("404") else (self.pages, self.missing)
         with self.lock:
+            held = pool.get(key)
+            # A render that began before another (uncoalesced: the table was full, or a wait ran
+            # out) may end after it: the answer for the newer versions stays.
+            if held is not None and _newer(held.versions, entry.versions):
+                return
             other.discard(key)
             pool.put(key, entry)
 
@@ -335,6 +341,16 @@ class PageCache:
         ]
         start_response(entry.status, headers)
         return [b""] if head else [body]
+
+
+def _newer(versions, than):
+    """Whether tag versions `versions` are past `than` (the same tags): no tag older, one newer."""
+    return versions != than and all(mine >= theirs for mine, theirs in zip(versions, than, strict=True))
+
+
+def _age(entry):
+    """Whole seconds since `entry` was rendered (its `Age`)."""
+    return max(0, int((utcnow() - entry.rendered_at).total_seconds()))
 
 
 def _private(start_response):

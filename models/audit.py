@@ -102,7 +102,8 @@ class AuditEntry(ndb.Model):
     before = ndb.JsonProperty()
     after = ndb.JsonProperty()
     # The cached answers the change makes stale, as its kind declared them (`cache_purges`).
-    tags = ndb.TextProperty(repeated=True)  # unindexed: read, never queried
+    # Indexed (with timestamp, index.yaml) so that other instances read just these, by projection.
+    tags = ndb.StringProperty(repeated=True)
 
     @classmethod
     def record(cls, action, key, before=None, after=None):
@@ -145,9 +146,11 @@ class AuditEntry(ndb.Model):
         return query.order(-cls.timestamp).fetch_page(limit, start_cursor=cursor or None)
 
     @classmethod
-    def since(cls, moment, limit=1000):
-        """Entries stamped at or after `moment`, oldest first: how an instance hears of others' writes."""
-        return cls.query(cls.timestamp >= moment).order(cls.timestamp).fetch(limit)
+    def tags_since(cls, moment, limit):
+        """(entry id, timestamp, tag) of entries stamped at or after `moment`, newest first, at most
+        `limit` of them: how an instance hears of others' writes, in one small projection query."""
+        query = cls.query(cls.timestamp >= moment, projection=[cls.timestamp, cls.tags]).order(-cls.timestamp)
+        return [(row.key.id(), row.timestamp, tag) for row in query.fetch(limit) for tag in row.tags]
 
 
 def _installed_first():
