@@ -143,3 +143,16 @@ def test_a_page_naming_more_than_100_services_is_a_friendly_400(client, busy, pa
 def test_a_query_repeating_an_argument_more_than_100_times_is_a_400(client, busy):
     query = "&".join(f"filter=l{n}" for n in range(101))
     assert "At most 100 names" in client.get(f"/service-lists?{query}", status=400).text
+
+
+def test_a_paged_answer_conforms_to_the_openapi_description(client, busy):
+    from openapi_core import OpenAPI
+    from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Response
+
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json").json)
+    answer = client.get("/api/v1/services/web-api/events")  # its `next` and Link header included
+    request = EnvironBuilder(base_url="http://status.example.com", path=answer.request.path).get_request()
+    response = Response(answer.body, answer.status_int, headers=list(answer.headerlist))
+    spec.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))

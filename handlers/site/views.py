@@ -8,11 +8,14 @@ page. Pages set no cookie, so the page cache, App Engine's edge and browsers sha
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from handlers import api
-from handlers.routes import BOARD, META, SITE, comma_set, declare, page_cursor, reads, repeated_set, service_tags
+from handlers.bodies import MAX_JSON_DEPTH
+from handlers.routes import (BOARD, META, NAMES_MAX, SITE, comma_set, declare, page_cursor, reads, repeated_set,
+                             service_tags)
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, uptime, utcnow
+from models.event import PAGE as EVENTS_PAGE
 
 bp = declare(Blueprint("site", __name__), SITE)
 
@@ -131,6 +134,7 @@ def documentation():
         resources=api_reference(api.description(request.host_url)),
         base=request.host_url.rstrip("/"),
         levels=LEVELS,
+        limits={"page": EVENTS_PAGE, "names": NAMES_MAX, "depth": MAX_JSON_DEPTH},
     )
 
 
