@@ -112,15 +112,17 @@ def test_another_services_cursor_reads_only_that_service(client, busy):
 
 
 def test_the_year_archive_is_paged_with_an_older_events_link(client, busy):
-    page, shown = client.get("/services/web-api/2015"), []
+    page, shown, sizes = client.get("/services/web-api/2015"), [], []
     while True:
         assert page.status_int == 200
         shown += [item.get_text(" ", strip=True) for item in page.html.select("ol.events .message")]
+        sizes.append(len(page.html.select("ol.events .message")))
         older = page.html.select_one('nav[aria-label="Pages of events"] a[rel="next"]')
         if older is None:
             break
         assert older.get_text(strip=True).startswith("Older events")
         page = client.get(older["href"])
+    assert sizes == [PAGE, PAGE, BUSY - 2 * PAGE]
     assert shown == [f"event {n}" for n in reversed(range(BUSY))]
 
 
