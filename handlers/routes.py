@@ -14,6 +14,7 @@ arguments it declared, normalised; in tests, reading any other one raises.
 """
 
 import dataclasses
+import re
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from werkzeug.routing import RequestRedirect
 
 from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
+from models.errors import PAGE_LINK_INVALID
 
 ROUTE_KEY = "stashboard.route"
 ARGS_KEY = "stashboard.route.args"
@@ -78,15 +80,38 @@ def jsonp(values):
     return values[:1]
 
 
+# The most names one argument may give (`services=a,b,…`, `filter=a&filter=b…`): the answer and its
+# cache key stay bounded, and no board needs more in one query.
+NAMES_MAX = 100
+CURSOR_MAX = 1000  # a page cursor is a few hundred characters: a longer one was not made here
+CURSOR = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
+def _bounded(names, how):
+    if len(names) > NAMES_MAX:
+        raise ValueError(f"At most {NAMES_MAX} names in one query ({how}); this one gives {len(names)}.")
+    return names
+
+
 def comma_set(values):
-    """A comma-separated set of names (`services=b,a,b`): sorted, without repeats or blanks."""
+    """A comma-separated set of names (`services=b,a,b`): sorted, without repeats or blanks; at most NAMES_MAX."""
     names = {name.strip() for value in values[:1] for name in value.split(",") if name.strip()}
-    return [",".join(sorted(names))] if names else []
+    return [",".join(sorted(_bounded(names, "comma-separated")))] if names else []
 
 
 def repeated_set(values):
-    """A repeatable argument (`filter=a&filter=b`): its values sorted, without repeats or blanks."""
-    return sorted({value.strip() for value in values if value.strip()})
+    """A repeatable argument (`filter=a&filter=b`): its values sorted, without repeats or blanks; at most NAMES_MAX."""
+    return sorted(_bounded({value.strip() for value in values if value.strip()}, "repeated argument"))
+
+
+def page_cursor(values):
+    """The `cursor` of a paged list, as a previous page gave it (URL-safe base64); anything else is refused."""
+    value = values[0].strip() if values else ""
+    if not value:
+        return []
+    if len(value) > CURSOR_MAX or not CURSOR.fullmatch(value):
+        raise ValueError(PAGE_LINK_INVALID)
+    return [value]
 
 
 JSONP = {"callback": jsonp}

@@ -1,5 +1,8 @@
 """Errors the models raise; each surface turns them into its own kind of answer."""
 
+# A paged list's cursor that no page of it gave (mangled, cut, or another list's).
+PAGE_LINK_INVALID = "That page link is not valid: start again from the first page."
+
 
 class StashboardError(Exception):
     """A request the board cannot carry out; `code` is the HTTP status it maps to."""

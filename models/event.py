@@ -5,18 +5,20 @@ import datetime
 import functools
 import re
 
+from google.api_core import exceptions
 from google.cloud import ndb
 
 from models import audit, history, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardShard, row_of
-from models.errors import InvalidInput, NotFound
+from models.errors import PAGE_LINK_INVALID, InvalidInput, NotFound
 from models.fields import ID_MAX, MESSAGE_MAX, clean_text, numeric_id, parse_bool
 from models.service import LatestEvent, Service
 from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
+PAGE = 500  # the most events one answer (API list, archive page) holds; older ones are a `next` page away
 # A Stashboard 1.x event id: its root key, URL-safe base64 without padding (str(db.Key)).
 LEGACY_SID = re.compile(r"^[A-Za-z0-9_-]{10,400}$")
 
@@ -90,12 +92,29 @@ class Event(ndb.Model):
     @classmethod
     def for_service(cls, service_key, start=None, end=None, limit=None):
         """The service's events, newest first, optionally within [start, end] (naive UTC)."""
+        return cls._history(service_key, start, end).fetch(limit)
+
+    @classmethod
+    def page_for_service(cls, service_key, start=None, end=None, cursor=None, size=PAGE):
+        """One page of `for_service` (so no answer grows with the history): (events, the url-safe
+        cursor of the next page or None). A cursor this query did not give is InvalidInput."""
+        query = cls._history(service_key, start, end)
+        try:
+            events, after, more = query.fetch_page(size, start_cursor=ndb.Cursor(urlsafe=cursor) if cursor else None)
+            # A full page may be the last: Datastore cannot tell, one key past it can.
+            more = more and after is not None and bool(query.fetch(1, keys_only=True, start_cursor=after))
+        except (ValueError, TypeError, exceptions.InvalidArgument) as error:  # undecodable, or not this query's
+            raise InvalidInput(PAGE_LINK_INVALID) from error
+        return events, after.urlsafe().decode() if more else None
+
+    @classmethod
+    def _history(cls, service_key, start, end):
         query = cls.query(ancestor=service_key)
         if start is not None:
             query = query.filter(cls.timestamp >= start)
         if end is not None:
             query = query.filter(cls.timestamp <= end)
-        return query.order(-cls.timestamp).fetch(limit)
+        return query.order(-cls.timestamp)
 
     @classmethod
     def newest_of(cls, service, limit):

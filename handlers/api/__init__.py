@@ -14,14 +14,14 @@ from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
 from handlers.routes import ADMIN_API, BOARD, JSONP, META, PUBLIC_API, declare, given, incident_tags, jsonp, reads
-from handlers.routes import service_tags
+from handlers.routes import page_cursor, service_tags
 from models import acting_as
 
 public_api = declare(Blueprint("api", __name__, url_prefix="/api/v1"), PUBLIC_API)
 admin_api = declare(Blueprint("admin_api", __name__, url_prefix="/admin/api/v1"), ADMIN_API)
 # What each read depends on (its cache tags, its query arguments) is declared here, where
 # the view is routed, since the same view serves both roots (the admin one is never cached).
-EVENTS_ARGS = {**JSONP, "start": given, "end": given}
+EVENTS_ARGS = {**JSONP, "start": given, "end": given, "cursor": page_cursor}
 
 READ_ROUTES = (
     ("/services", "services", reads(BOARD, JSONP)(views.list_services)),

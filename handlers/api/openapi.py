@@ -21,12 +21,17 @@ from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields
 from handlers.api.schemas import (COLLECTIONS, ErrorSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema,
                                   StatusSchema, slug_id)
+from handlers.bodies import MAX_JSON_DEPTH
 from handlers.responses import CALLBACK, CALLBACK_MAX
+from handlers.routes import CURSOR, CURSOR_MAX, NAMES_MAX
 from models import LEVELS
+from models.event import PAGE
 
 PATH_PARAMETER = re.compile(r"<(?:[^:>]+:)?([^>]+)>")  # Flask's <converter:name>
 ERRORS = {
-    400: "A field, query argument or JSONP callback is missing or malformed.",
+    400: (f"A field, query argument or JSONP callback is missing or malformed; a page `cursor` no page gave; "
+          f"more than {NAMES_MAX} names in one query argument; a JSON body nested more than {MAX_JSON_DEPTH} "
+          "levels deep."),
     401: "No admin credential, or one that is unknown, malformed or revoked.",
     403: "A valid credential of someone who is not an admin of this board.",
     404: "No such service, event, status or list.",
@@ -127,6 +132,7 @@ class Operation:
     query: tuple = ()  # its query parameters besides `callback`
     # Where its answer leads on the admin root: ((views), {path parameter: runtime expression}).
     links: tuple = ((), {})
+    paged: bool = False  # answers at most PAGE items, with `next` and a Link header when more are left
 
 
 SERVICE_LINKS = (
@@ -146,7 +152,7 @@ OPERATIONS = {
     views.create_service: Operation("Service", 201, (409,), ServiceFields, links=SERVICE_LINKS),
     views.update_service: Operation("Service", fields=ServiceFields, update=True),
     views.delete_service: Operation("Service"),
-    views.list_events: Operation("EventCollection", query=("start", "end")),
+    views.list_events: Operation("EventCollection", query=("start", "end", "cursor"), paged=True),
     views.create_event: Operation("Event", 201, fields=EventFields, links=EVENT_LINKS),
     views.current_event: Operation("Event", links=EVENT_LINKS),
     views.get_event: Operation("Event"),
@@ -190,6 +196,10 @@ PARAMETERS = {
     "end": {"name": "end", "in": "query", "required": False,
             "description": f"Events at or before; a date alone includes that whole day. {_DATE}",
             "schema": {"type": "string", "example": "2010-06-30"}},
+    "cursor": {"name": "cursor", "in": "query", "required": False,
+               "description": "Which page: the opaque cursor of a previous answer's `next` URL (follow that URL "
+                              "rather than building one). One that no page gave is a 400.",
+               "schema": {"type": "string", "pattern": CURSOR.pattern, "maxLength": CURSOR_MAX}},
     "service_id": {"name": "service_id", "in": "path", "required": True, "schema": _id("web-api", "service")},
     "status_id": {"name": "status_id", "in": "path", "required": True, "schema": _id("down", "status")},
     "list_id": {"name": "list_id", "in": "path", "required": True, "schema": _id("core", "list")},
@@ -239,18 +249,21 @@ def operation(spec, view, method, rule, public, admin_ids):
     if write:
         codes |= {401, 403, 413}
     success = {"description": " ".join((view.__doc__ or "").split()), "content": content(ref(declared.answer))}
+    headers = {"Link": NEXT_LINK} if declared.paged else {}
     targets, parameters = declared.links
     if targets and not public:
         success["links"] = {admin_ids[target]: {"operationId": admin_ids[target], "parameters": parameters}
                             for target in targets}
     if public:
-        success["headers"] = {
+        headers |= {
             "Access-Control-Allow-Origin": {"schema": {"const": "*"}, "required": True,
                                             "description": "Any site may read the public API."},
             "X-Stashboard-Stale": {"schema": {"type": "string"}, "required": False,
                                    "description": "Present when the Datastore is unavailable and this is the last "
                                                   "good answer: when it was made (an HTTP date)."},
         }
+    if headers:
+        success["headers"] = headers
     described = {
         "operationId": view.__name__ if public else admin_ids[view],
         "summary": " ".join((view.__doc__ or "").split()),
@@ -282,8 +295,15 @@ INFO = (
     "GETs and takes the writes (POST, DELETE) from admins. Every answer is JSON; add `?callback=NAME` for "
     "JSONP (`application/javascript`). Errors are `{\"error\": true, \"code\": <status>, \"message\": …}` "
     "(see components.responses; 405 carries `Allow`). Write bodies are form-encoded or a JSON object with "
-    "the same field names, at most 1 MiB. URLs in answers are absolute, on the root the request came in on."
+    "the same field names, at most 1 MiB (a larger one is a 413) and nested at most "
+    f"{MAX_JSON_DEPTH} levels deep (deeper is a 400). URLs in answers are absolute, on the root the request "
+    f"came in on. No answer grows without bound: an event list answers at most {PAGE} events, newest first, "
+    "and when older ones are left a `next` URL (also an RFC 8288 `Link: <…>; rel=\"next\"` header) leads "
+    f"to them; an argument naming several things (`services=a,b`) names at most {NAMES_MAX}."
 )
+NEXT_LINK = {"schema": {"type": "string", "pattern": r'^<https?://[^>]+>; rel="next"$'}, "required": False,
+             "description": f"Only when older items are left (at most {PAGE} an answer): the next page, "
+                            "as the body's `next`."}
 
 
 def describe(base_url, roots, read_routes, write_routes):

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 
 from models import LEVELS, http_date, image_path
+from models.event import PAGE
 from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX, SLUG, SLUG_MAX
 
 RFC_1123 = (
@@ -229,16 +230,22 @@ class StatusImageSchema(Schema):
     url = Url(lambda image: image_url(image.path))
 
 
-def collection(name, key, schema, description):
-    """The schema of a list of `schema` objects answered as {key: [...]}."""
+def collection(name, key, schema, description, **more):
+    """The schema of a list of `schema` objects answered as {key: [...]} (and the fields `more`)."""
     items = fields.List(fields.Nested(schema) if isinstance(schema, type) else schema, required=True)
-    return Schema.from_dict({key: items}, name=name), description
+    return Schema.from_dict({key: items, **more}, name=name), description
+
+
+NEXT_PAGE = fields.String(metadata={**ABSOLUTE_URL, "description": (
+    "Only when older events are left: the URL of the next page (the same as the `Link: <…>; rel=\"next\"` "
+    "header), with an opaque `cursor`. Absent on the last page.")})
 
 
 LEVEL = fields.String(validate=OneOf(LEVELS))
 COLLECTIONS = {
     "ServiceCollection": collection("ServiceCollection", "services", ServiceSchema, "By name."),
-    "EventCollection": collection("EventCollection", "events", EventSchema, "Newest first."),
+    "EventCollection": collection("EventCollection", "events", EventSchema, f"Newest first, at most {PAGE} an "
+                                  "answer: `next` leads to the older ones.", next=NEXT_PAGE),
     "StatusCollection": collection("StatusCollection", "statuses", StatusSchema, "Least severe first."),
     "ListCollection": collection("ListCollection", "lists", ListSchema, "By name."),
     "LevelCollection": collection("LevelCollection", "levels", LEVEL, "Least severe first."),

@@ -1,9 +1,10 @@
 """The v1 API's views; the same functions serve the public and the admin root."""
 
-from flask import abort
+from flask import abort, request
 
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields, parse_bound
-from handlers.api.schemas import EventSchema, StatusImageSchema, event_json, list_json, service_json, status_json
+from handlers.api.schemas import (EventSchema, StatusImageSchema, event_json, list_json, service_json, status_json,
+                                  url)
 from handlers.responses import json_response
 from models import LEVELS, Snapshot, Event, Service, ServiceList, Status, StatusImage
 
@@ -56,12 +57,18 @@ def delete_service(service_id):
 
 
 def list_events(service_id):
-    """A service's events, newest first, optionally between `start` and `end`."""
+    """A service's events, newest first, optionally between `start` and `end`: at most 500 an answer,
+    the older ones behind `next` (also a `Link: rel="next"` header), so no answer grows with the history."""
     service = Service.get_or_404(service_id)
     start, end = parse_bound("start"), parse_bound("end", end=True)
     board = Snapshot.of([service])
-    events = Event.for_service(service.key, start=start, end=end)
-    return json_response({"events": EventSchema(board).dump(events, many=True)})
+    events, cursor = Event.page_for_service(service.key, start=start, end=end, cursor=request.args.get("cursor"))
+    body = {"events": EventSchema(board).dump(events, many=True)}
+    if cursor is None:  # the last page: the answer every 2010 client has always read
+        return json_response(body)
+    bounds = {name: request.args[name] for name in ("start", "end") if request.args.get(name)}
+    body["next"] = url("events", service_id=service.slug, **bounds, cursor=cursor)
+    return json_response(body, headers={"Link": f'<{body["next"]}>; rel="next"'})
 
 
 def create_event(service_id):

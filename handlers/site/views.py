@@ -8,11 +8,14 @@ page. Pages set no cookie, so the page cache, App Engine's edge and browsers sha
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from handlers import api
-from handlers.routes import BOARD, META, SITE, comma_set, declare, reads, repeated_set, service_tags
+from handlers.bodies import MAX_JSON_DEPTH
+from handlers.routes import (BOARD, META, NAMES_MAX, SITE, comma_set, declare, page_cursor, reads, repeated_set,
+                             service_tags)
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, uptime, utcnow
+from models.event import PAGE as EVENTS_PAGE
 
 bp = declare(Blueprint("site", __name__), SITE)
 
@@ -51,9 +54,10 @@ def service(service_id):
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>/<day:day>")
-@reads(service_tags)
+@reads(service_tags, {"cursor": page_cursor})
 def archive(service_id, year, month=None, day=None):
-    """A service's events of one year, month or day, with links to the periods around it.
+    """A service's events of one year, month or day, with links to the periods around it; at most
+    500 a page, newest first, the older ones behind "Older events" (`?cursor=`).
 
     Stashboard 1.x's links did not pad months and days (`/services/web-api/2011/5/7`): those
     bookmarks are sent for good (301) to the padded address.
@@ -62,10 +66,12 @@ def archive(service_id, year, month=None, day=None):
     period = Period.of(year, month, day)
     if not request.path.endswith(period.path_suffix()):
         return redirect(url_for("site.archive", service_id=service_id, **period.url_values()), 301)
-    events = Event.for_service(service.key, start=period.start, end=period.last_instant)
+    cursor = request.args.get("cursor")
+    events, older = Event.page_for_service(service.key, start=period.start, end=period.last_instant, cursor=cursor)
     board = Snapshot.of([service])
     return render_template(
-        "site/archive.html", board=board, row=board.rows[0], period=period, events=events, today=board.today
+        "site/archive.html", board=board, row=board.rows[0], period=period, events=events, today=board.today,
+        paged=bool(cursor), older=older,
     )
 
 
@@ -128,6 +134,7 @@ def documentation():
         resources=api_reference(api.description(request.host_url)),
         base=request.host_url.rstrip("/"),
         levels=LEVELS,
+        limits={"page": EVENTS_PAGE, "names": NAMES_MAX, "depth": MAX_JSON_DEPTH},
     )
 
 
