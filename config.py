@@ -11,6 +11,19 @@ import secret_settings
 DEVELOPMENT_TOKEN_SECRETS_KEY = "stashboard-local-development-only"
 
 
+# The environment variable only the local development server sets (see LOCAL_DEVELOPMENT below).
+LOCAL_DEVELOPMENT_VARIABLE = "STASHBOARD_LOCAL_DEVELOPMENT"
+
+
+def _flag(value):
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def local_development(settings):
+    """Whether the app runs under the local development server (`make run`, `make devserver`)."""
+    return bool(settings.get("LOCAL_DEVELOPMENT")) and settings.get("GAE_ENV") != "standard"
+
+
 def _list(value):
     return [item.strip().lower() for item in (value or "").split(",") if item.strip()]
 
@@ -105,8 +118,15 @@ def from_environment(env=os.environ, secret_source=None):
         "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS", "30")),
         "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
         "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS", "10")),
-        # Webhooks and probes may reach loopback and private addresses only when this is on:
-        # local runs and tests. On App Engine it is off unless set (a guard against SSRF).
-        "ALLOW_PRIVATE_TARGETS": (env.get("ALLOW_PRIVATE_TARGETS", "").strip().lower() in ("1", "true", "yes", "on"))
-        or (not on_app_engine and env.get("ALLOW_PRIVATE_TARGETS", "") == ""),
+        # --- the local development server -------------------------------------
+        # Set only by `make run` and `make devserver` (tools/run_local.py, tools/devserver.py):
+        # it opens /_tasks/* to anyone and lets webhooks and probes reach local servers. Off
+        # unless set, wherever the app runs (a missing GAE_ENV proves nothing), and never
+        # honoured on App Engine.
+        "LOCAL_DEVELOPMENT": _flag(env.get(LOCAL_DEVELOPMENT_VARIABLE)) and not on_app_engine,
+        # Webhooks and probes may reach loopback, private and link-local addresses (the metadata
+        # server) only when this is on: the local development server, or an explicit
+        # ALLOW_PRIVATE_TARGETS=true for an intranet. Off by default (a guard against SSRF).
+        "ALLOW_PRIVATE_TARGETS": _flag(env.get("ALLOW_PRIVATE_TARGETS"))
+        or (_flag(env.get(LOCAL_DEVELOPMENT_VARIABLE)) and not on_app_engine),
     }

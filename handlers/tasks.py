@@ -1,12 +1,15 @@
 """Work App Engine's cron (cron.yaml) and Cloud Tasks start: requests only App Engine itself can make.
 
-App Engine strips `X-Appengine-Cron` and `X-AppEngine-QueueName` from requests coming
-from outside, so those headers prove the caller; locally (the emulator, tests) the
-endpoints are open for trying out.
+App Engine strips `X-Appengine-Cron`, `X-AppEngine-QueueName` and `X-AppEngine-TaskName`
+from requests coming from outside, so those headers prove the caller. Nothing else opens
+these endpoints but the local development server's own setting (`make run`, `make
+devserver`: config.LOCAL_DEVELOPMENT), so a deployment that is not App Engine standard (a
+container, a VM) or that lost GAE_ENV keeps them closed.
 """
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+import config
 from handlers.legacy import migrate
 from handlers.routes import TASKS, declare
 from models import SYSTEM_ACTOR, Maintenance, acting_as
@@ -18,12 +21,13 @@ bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
 @bp.before_request
 def only_app_engine_cron():
-    """Refuse anyone but App Engine's cron (or, for a task, its Cloud Tasks queue) on App Engine."""
-    if current_app.config["GAE_ENV"] != "standard" or request.headers.get("X-Appengine-Cron") == "true":
+    """Refuse anyone but App Engine's cron or, for a task, Cloud Tasks (or the local development server's user)."""
+    if config.local_development(current_app.config) or request.headers.get("X-Appengine-Cron") == "true":
         return
-    if request.method == "POST" and request.headers.get("X-AppEngine-QueueName"):
+    if request.method == "POST" and (request.headers.get("X-AppEngine-QueueName")
+                                     or request.headers.get("X-AppEngine-TaskName")):
         return
-    abort(403, "Only App Engine's cron may start this.")
+    abort(403, "Only App Engine's cron or its task queues may start this.")
 
 
 @bp.get("/outbox/sweep")

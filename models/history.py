@@ -76,11 +76,16 @@ def cells(days, current, dates):
 
 
 def first_event(days, created=None):
-    """When the oldest kept rollup's first event happened (naive UTC); None with no rollup."""
+    """When the service's first event happened (naive UTC), as far as the kept rollups tell;
+    None with no rollup; datetime.min when it is older than every kept rollup."""
     if not days:
         return None
     oldest = min(days)
     midnight = datetime.datetime.fromisoformat(oldest)
+    if days[oldest].get("start") is not None:
+        # A status was in force at that midnight: an event of a day no longer kept set it (a
+        # newer event drops rollups over KEEP_DAYS older, as a migration's replay of 1.x does).
+        return datetime.datetime.min
     if "first" in days[oldest]:
         return midnight + datetime.timedelta(seconds=days[oldest]["first"])
     # Written before rollups noted it (`flask rebuild-history` adds it): only a day before the

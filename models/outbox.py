@@ -11,11 +11,19 @@ worker (Cloud Tasks on App Engine, the cron sweep as the safety net):
 * `attempt` claims a due delivery with a lease (so a task and the sweep never send it
   at once), sends it outside any transaction, then records the outcome: delivered, or
   tried again after an exponential backoff, or failed after MAX_ATTEMPTS.
+
+No delivery goes out twice: its send must end before its lease does (the sender gets
+the time left as its deadline, and sends nothing once that has passed), so no other
+worker can claim it while it may still be on its way; and only the holder of the
+newest lease records an outcome, in a transaction on the delivery, which is keyed by
+(notification, subscriber). Should a request be cut off by that deadline after the
+subscriber took it, the retry carries the same X-Stashboard-Delivery id.
 """
 
 import datetime
 import functools
 import secrets
+import time
 
 from google.cloud import ndb
 
@@ -28,6 +36,8 @@ from models.times import utcnow
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = datetime.timedelta(hours=1)
 LEASE = datetime.timedelta(seconds=60)
+# Room between a send's deadline and its lease's end, for recording and for clocks that differ.
+LEASE_MARGIN = datetime.timedelta(seconds=5)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
 
@@ -104,6 +114,7 @@ class Delivery(ndb.Model):
     created = ndb.DateTimeProperty(required=True)
     next_attempt = ndb.DateTimeProperty(required=True)
     leased_until = ndb.DateTimeProperty(indexed=False)
+    lease = ndb.TextProperty()  # who holds it: only that attempt may record its outcome
     finished = ndb.DateTimeProperty(indexed=False)
     last_error = ndb.TextProperty()
     log = ndb.JsonProperty()  # the newest LOG_KEPT attempts: [{"at", "status", "error", "ms"}]
@@ -157,25 +168,32 @@ def backoff(attempts, base_seconds):
 
 
 def attempt(delivery_key, send, base_seconds, max_attempts=MAX_ATTEMPTS):
-    """Send one due delivery: claim it, `send(notification, subscriber, delivery)`, record the outcome.
+    """Send one due delivery: claim it, `send(notification, subscriber, delivery, deadline)`, record the outcome.
 
-    `send` answers (ok, http status or None, error text or None, milliseconds). Answers
-    the delivery's state afterwards, or None when it was not due or someone else holds it.
+    `deadline` is a time.monotonic() by which the send must be over (before the lease
+    ends); `send` answers (ok, http status or None, error text or None, milliseconds), or
+    None when it sent nothing because that deadline had passed. Answers the delivery's
+    state afterwards, or None when it was not due or someone else holds it.
     """
-    claimed = _claim(delivery_key)
-    if claimed is None:
+    delivery = _claim(delivery_key)
+    if delivery is None:
         return None
-    delivery, notification, subscriber = claimed
+    # Read after the claim commits: its transaction holds the delivery alone, so deliveries
+    # of one notification claimed at once do not contend for the notification.
+    notification, subscriber = ndb.get_multi([delivery.notification, delivery.subscriber])
     if notification is None or subscriber is None:
         outcome = (False, None, "The subscriber or the notification was removed.", 0)
-        return _record(delivery_key, outcome, base_seconds, final=True)
-    outcome = send(notification, subscriber, delivery)
-    return _record(delivery_key, outcome, base_seconds, final=delivery.attempts >= max_attempts)
+        return _record(delivery_key, delivery.lease, outcome, base_seconds, final=True)
+    left = (delivery.leased_until - min(LEASE_MARGIN, LEASE / 4) - utcnow()).total_seconds()
+    outcome = send(notification, subscriber, delivery, time.monotonic() + left) if left > 0 else None
+    if outcome is None:  # held up past its lease before sending: whoever claims it next sends it
+        return None
+    return _record(delivery_key, delivery.lease, outcome, base_seconds, final=delivery.attempts >= max_attempts)
 
 
 @ndb.transactional()
 def _claim(delivery_key):
-    """Take a due, unleased delivery for one attempt: (delivery, notification, subscriber), or None."""
+    """Take a due, unleased delivery for one attempt (a new lease of its own); None when not to be had."""
     now = utcnow()
     delivery = delivery_key.get()
     if delivery is None or delivery.state != "pending" or delivery.next_attempt > now:
@@ -183,19 +201,23 @@ def _claim(delivery_key):
     if delivery.leased_until is not None and delivery.leased_until > now:
         return None
     delivery.leased_until = now + LEASE
+    delivery.lease = secrets.token_hex(8)
     delivery.attempts += 1
     delivery.put()
-    notification, subscriber = ndb.get_multi([delivery.notification, delivery.subscriber])
-    return delivery, notification, subscriber
+    return delivery
 
 
 @ndb.transactional()
-def _record(delivery_key, outcome, base_seconds, final):
-    """Note an attempt's outcome: delivered, failed for good, or due again after its backoff."""
+def _record(delivery_key, lease, outcome, base_seconds, final):
+    """Note an attempt's outcome: delivered, failed for good, or due again after its backoff.
+
+    Only while `lease` is still the delivery's: once another worker claimed it, that
+    attempt's outcome is the one that counts (answers None).
+    """
     ok, status, error, milliseconds = outcome
     now = utcnow()
     delivery = delivery_key.get()
-    if delivery is None:
+    if delivery is None or delivery.lease != lease or delivery.state != "pending":
         return None
     entry = {"at": now.isoformat(), "status": status, "error": error, "ms": milliseconds}
     delivery.log = [*(delivery.log or []), entry][-LOG_KEPT:]
@@ -212,21 +234,32 @@ def _record(delivery_key, outcome, base_seconds, final):
     return delivery.state
 
 
-def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS):
-    """Fan out one notification and attempt its due deliveries (what a pushed task does)."""
+def _one_by_one(function, items):
+    return [function(item) for item in items]
+
+
+def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS, run=_one_by_one):
+    """Fan out one notification and attempt its due deliveries (what a pushed task does).
+
+    `run(function, items)` answers [function(item) …]; the worker runs them at once, so
+    a slow subscriber holds up no other.
+    """
     notification = notification_key.get()
     if notification is None:
         return []
     if notification.pending:
         fan_out(notification)
-    return [attempt(d.key, send, base_seconds, max_attempts) for d in Delivery.of(notification_key)]
+    keys = [d.key for d in Delivery.of(notification_key)]
+    return run(lambda key: attempt(key, send, base_seconds, max_attempts), keys)
 
 
-def sweep(send, base_seconds, max_attempts=MAX_ATTEMPTS):
-    """The safety net: fan out what was never fanned out, attempt every due delivery. Answers counts."""
+def sweep(send, base_seconds, max_attempts=MAX_ATTEMPTS, run=_one_by_one):
+    """The safety net: fan out what was never fanned out, attempt every due delivery (with
+    `run`, as `deliver`). Answers counts."""
     waiting = Notification.waiting()
     for notification in waiting:
         fan_out(notification)
-    states = [attempt(d.key, send, base_seconds, max_attempts) for d in Delivery.due()]
+    keys = [d.key for d in Delivery.due()]
+    states = run(lambda key: attempt(key, send, base_seconds, max_attempts), keys)
     return {"fanned_out": len(waiting), "attempted": sum(s is not None for s in states),
             "delivered": states.count("delivered"), "failed": states.count("failed")}

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 import webtest
 
+from config import LOCAL_DEVELOPMENT_VARIABLE
 from tests.fixtures.datastore import ADMIN_EMAIL, make_app
 from tests.fixtures.served import LocalServer, wait_for
 from tools.emulator import free_port
@@ -134,7 +135,8 @@ def test_a_refused_write_enqueues_nothing(client, admin, service):
 
 def gunicorn(namespace, port):
     """The app under gunicorn, as App Engine runs it, sending only from the sweep."""
-    env = {**os.environ, "NDB_NAMESPACE": namespace, "SECRET_KEY": "test-secret", "OUTBOX_DISPATCH": "sweep"}
+    env = {**os.environ, "NDB_NAMESPACE": namespace, "SECRET_KEY": "test-secret", "OUTBOX_DISPATCH": "sweep",
+           LOCAL_DEVELOPMENT_VARIABLE: "1"}  # its subscriber is on 127.0.0.1
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "main:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

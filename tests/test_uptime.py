@@ -106,3 +106,95 @@ def test_a_rollup_from_before_rollups_noted_their_first_event_still_counts_from_
     assert history.first_event(old_rollup, created) is None
     earlier = {at(month_start).date().isoformat(): old_rollup.popitem()[1]}
     assert history.first_event(earlier, created) == month_start
+
+
+# --- the service pages: figures checked against the events, computed here without models/uptime.py ---
+
+KIND = {"NORMAL": "up", "WARNING": "degraded", "ERROR": "down", "CRITICAL": "down"}
+
+
+def by_hand(client, service_id, days, now):
+    """{"up", "degraded", "down"} seconds over the page's `days`, from the events the API lists.
+
+    The period is today so far and the whole UTC days before it, from the service's first
+    event on (every service here was created after it); time in "maintenance" is left out.
+    """
+    import email.utils
+
+    levels = {s["id"]: s["level"] for s in client.get("/api/v1/statuses").json["statuses"]}
+    events = client.get(f"/api/v1/services/{service_id}/events").json["events"]
+    changes = sorted((email.utils.parsedate_to_datetime(e["timestamp"]), e["status"]["id"])
+                     for e in events if not e["informational"])
+    start = max(times.utc_midnight(now) - datetime.timedelta(days=days - 1), changes[0][0])
+    seconds = {"up": 0.0, "degraded": 0.0, "down": 0.0}
+    for (begins, status), (ends, _) in zip(changes, [*changes[1:], (now, None)]):
+        begins, ends = max(begins, start), min(ends, now)
+        if ends > begins and status != "maintenance":
+            seconds[KIND[levels[status]]] += (ends - begins).total_seconds()
+    return seconds
+
+
+def shown(page, days):
+    """(percent up, percent degraded, percent down) the service page shows for `days`, or None."""
+    import re
+
+    block = page.html.select_one(f'div[data-days="{days}"] dd').get_text(" ", strip=True)
+    if "no time counted yet" in block:
+        return None
+    numbers = re.match(r"([\d.]+) % up \(([\d.]+) % degraded, ([\d.]+) % down", block)
+    return tuple(float(n) for n in numbers.groups())
+
+
+def assert_page_matches_events(client, service_id):
+    """The service page's 30- and 90-day figures are those computed by hand from its events."""
+    page = client.get(f"/services/{service_id}")
+    now = datetime.datetime.now(datetime.UTC)
+    for days in uptime.PERIODS:
+        seconds = by_hand(client, service_id, days, now)
+        counted = sum(seconds.values())
+        expected = None if not counted else (100 * (1 - seconds["down"] / counted),
+                                             100 * seconds["degraded"] / counted, 100 * seconds["down"] / counted)
+        figures = shown(page, days)
+        assert (figures is None) == (expected is None), (service_id, days, figures)
+        if expected:
+            assert figures == pytest.approx(expected, abs=0.002), (service_id, days)
+    return page
+
+
+def test_the_demo_boards_service_pages_show_the_uptime_its_events_make(app, client):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    services = [s["id"] for s in client.get("/api/v1/services").json["services"]]
+    assert {"payments", "website", "email", "sms", "web-api", "webhooks"} <= set(services)
+    for service_id in services:
+        assert_page_matches_events(client, service_id)
+    # Payments was down 09:30 → 11:00 three days ago: 1.5 h of its six days and today so far.
+    assert shown(client.get("/services/payments"), 30)[2] > 0.5
+
+
+def test_a_board_migrated_from_1x_shows_uptime_over_its_migrated_days(app, client, legacy_board):
+    from tests.fixtures.legacy import _put
+    from tests.test_legacy_migration import run_migration
+
+    # The Web API was down for two hours three days ago, in 1.x, long before the migration.
+    down_at = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3)).replace(microsecond=0)
+    for at, status in ((down_at, "down"), (down_at + datetime.timedelta(hours=2), "up")):
+        _put(legacy_board.client, "Event", {"start": at, "informational": False, "message": f"Now {status}",
+                                            "status": legacy_board.keys[f"status:{status}"],
+                                            "service": legacy_board.keys["service:web-api"]}, unindexed=("message",))
+    assert run_migration(app)["finished"] is True
+    # Counted from the first event (2011), not from the service's creation by the migration
+    # just now: the two hours down show in both periods.
+    page = assert_page_matches_events(client, "web-api")
+    for days in uptime.PERIODS:
+        up, degraded, down = shown(page, days)
+        assert down == pytest.approx(100 * 2 * H / ((days - 1) * DAY + seconds_today()), abs=0.002)
+        assert 99 < up < 100
+    # Down (Meltdown, CRITICAL) since yesterday: nothing but down; in maintenance since 2011: nothing counted.
+    assert shown(assert_page_matches_events(client, "data-store"), 30) == (0.0, 0.0, 100.0)
+    assert shown(assert_page_matches_events(client, "website"), 90) is None
+
+
+def seconds_today():
+    now = datetime.datetime.now(datetime.UTC)
+    return (now - times.utc_midnight(now)).total_seconds()

@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
+from config import LOCAL_DEVELOPMENT_VARIABLE
 from tools.emulator import Emulator, EmulatorMissing, free_port, sdk_root
 from tools.run_local import ADDRESS, ROOT, serve
 
@@ -57,7 +58,8 @@ class DevAppServer:
         self.url = f"http://{host}:{port or free_port()}"
         self.storage = tempfile.mkdtemp(prefix="stashboard-devappserver-")
         settings = {name: env[name] for name in
-                    ("DATASTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "ADMIN_EMAILS", "SECRET_KEY")}
+                    ("DATASTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "ADMIN_EMAILS", "SECRET_KEY",
+                     LOCAL_DEVELOPMENT_VARIABLE)}
         command = [
             str(python), str(script), str(ROOT / "app.yaml"),
             f"--runtime_python_path={RUNTIME}={python}",
@@ -146,7 +148,8 @@ def run_check():
     try:
         python_tools = sdk_tools()
         emulator = Emulator(ROOT / "index.yaml")
-        env = {**os.environ, **emulator.environment(), "ADMIN_EMAILS": "admin@example.com", "SECRET_KEY": "check"}
+        env = {**os.environ, **emulator.environment(), "ADMIN_EMAILS": "admin@example.com", "SECRET_KEY": "check",
+               LOCAL_DEVELOPMENT_VARIABLE: "1"}
         subprocess.run([sys.executable, "-m", "flask", "--app", "main", "seed-demo"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         print(f"devserver-check: dev_appserver.py with {python_tools[0]} (installs requirements.txt first)", flush=True)

@@ -21,6 +21,7 @@ import sys
 
 import click
 
+from config import LOCAL_DEVELOPMENT_VARIABLE
 from tools.emulator import LIGHT_JVM, Emulator, EmulatorMissing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -66,6 +67,8 @@ class LocalBoard:
             **self.emulator.environment(),
             "ADMIN_EMAILS": os.environ.get("ADMIN_EMAILS", "admin@example.com"),
             "SECRET_KEY": os.environ.get("SECRET_KEY", "local-development-only"),
+            # Opens /_tasks/* and local webhook targets: this board is the developer's own.
+            LOCAL_DEVELOPMENT_VARIABLE: "1",
         }
         self.admin = self.env["ADMIN_EMAILS"].split(",")[0].strip()
         self.app = None

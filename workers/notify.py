@@ -10,12 +10,17 @@ sending going, without the write waiting for it:
 * in a local run, a background thread;
 * in tests (and as the safety net everywhere), the cron sweep /_tasks/outbox/sweep,
   which also retries failed deliveries with exponential backoff.
+
+A notification's deliveries are sent at once (up to PARALLEL), each within its own
+total deadline (OUTBOX_TIMEOUT_SECONDS, and never past its lease): a subscriber that
+answers slowly, even a byte at a time, holds up no other beyond that.
 """
 
 import hashlib
 import hmac
 import json
 import logging
+import concurrent.futures
 import threading
 import time
 
@@ -25,6 +30,7 @@ from models.signals import notification_committed
 from workers import outbound
 
 log = logging.getLogger(__name__)
+PARALLEL = 8
 
 
 def sign(secret, body, timestamp=None):
@@ -65,8 +71,11 @@ def sender(app):
     timeout = app.config["OUTBOX_TIMEOUT_SECONDS"]
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
 
-    def send(notification, subscriber, delivery):
+    def send(notification, subscriber, delivery, deadline):
         body = body_for(notification, subscriber)
+        left = min(timeout, deadline - time.monotonic())
+        if left <= 0:  # held up past the lease: another worker may be sending it already
+            return None
         headers = {
             "Content-Type": "application/json",
             "X-Stashboard-Signature": sign(subscriber.secret, body),
@@ -74,22 +83,42 @@ def sender(app):
             "X-Stashboard-Delivery": delivery.key.id(),
             "X-Stashboard-Attempt": str(delivery.attempts),
         }
-        result = outbound.request("POST", subscriber.url, body, headers, timeout, allow_private)
+        result = outbound.request("POST", subscriber.url, body, headers, left, allow_private)
         return result.ok, result.status, result.error, result.milliseconds
 
     return send
 
 
+def at_once(app):
+    """A `run(function, items)` for the outbox: each item in a thread of its own (at most
+    PARALLEL), each with its own NDB context, so one slow subscriber delays no other."""
+    # The app itself, not Flask's `current_app` proxy, which other threads cannot see through.
+    app = getattr(app, "_get_current_object", lambda: app)()
+
+    def one(function, item):
+        with app.app_context(), ndb_context(app):
+            return function(item)
+
+    def run(function, items):
+        if len(items) < 2:
+            return [function(item) for item in items]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
+            return list(pool.map(lambda item: one(function, item), items))
+
+    return run
+
+
 def sweep(app):
-    """Fan out and attempt whatever is due (the cron job); answers counts."""
-    return outbox.sweep(sender(app), app.config["OUTBOX_BACKOFF_SECONDS"], app.config["OUTBOX_MAX_ATTEMPTS"])
+    """Fan out and attempt whatever is due (the cron job), several deliveries at once; answers counts."""
+    return outbox.sweep(sender(app), app.config["OUTBOX_BACKOFF_SECONDS"], app.config["OUTBOX_MAX_ATTEMPTS"],
+                        run=at_once(app))
 
 
 def deliver(app, notification_id):
     """Send one notification now (a pushed task); what is not delivered waits for the sweep."""
     notification = outbox.Notification.get_or_404(notification_id)
     states = outbox.deliver(notification.key, sender(app), app.config["OUTBOX_BACKOFF_SECONDS"],
-                            app.config["OUTBOX_MAX_ATTEMPTS"])
+                            app.config["OUTBOX_MAX_ATTEMPTS"], run=at_once(app))
     return {"deliveries": len(states), "delivered": states.count("delivered")}
 
 
