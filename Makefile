@@ -1,7 +1,7 @@
 # make run: the app at http://127.0.0.1:8080 on a board kept in .local/datastore (demo-seeded the first time)
 # make run FRESH=1 / make reset: start again from the demo board
 # make test: the test suite against the Datastore emulator, on two workers (each with its own emulator)
-# make test-slow: the fuzzing and make run started three times (one process), then the browser tests in Chromium; CI runs it after make test
+# make test-slow: the fuzzing, make run started three times and the browser tests in Chromium, on two workers; CI runs it after make test
 # make devserver: the same board served as App Engine runs the app, by the Cloud SDK's dev_appserver.py
 # make devserver-check: a page, a static file and an API resource through dev_appserver.py (CI runs it)
 # make deploy PROJECT=my-project: one `gcloud app deploy` of the app, its indexes and cron jobs (README, "Deploying")
@@ -36,9 +36,9 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
+# The fuzzing module runs on one worker while the browser modules share the other.
 test-slow: $(VENV)/.installed
-	$(PY) -m pytest -m slow
-	$(PY) -m pytest -m browser -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -m "slow or browser" -n $(TEST_WORKERS) --dist loadfile
 
 devserver: $(VENV)/.installed
 	$(PY) -m tools.devserver

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from handlers import api
 from tests.fixtures.datastore import ADMIN_EMAIL, make_app
 
-# In make test-slow, one process: under xdist each operation's test is not reported on its own.
+# make test-slow (the module stays on one worker) and make fuzz.
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 # The host schemathesis' WSGI transport sends, so the served document's server is this one.
