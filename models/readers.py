@@ -224,6 +224,15 @@ class Reader(ndb.Model):
         return reader
 
     @classmethod
+    @ndb.transactional()
+    def confirmation_failed(cls, key):
+        """Ask again for a confirmation whose sending broke off (a second copy of it does no harm)."""
+        reader = key.get()
+        if reader is not None:
+            reader.confirm_due, reader.confirm_sent = True, None
+            reader.put()
+
+    @classmethod
     def confirmed_page(cls, cursor=None, limit=100):
         """One page of confirmed readers in key order: (readers, next cursor or None)."""
         start = ndb.Cursor(urlsafe=cursor) if cursor else None

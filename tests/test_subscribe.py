@@ -2,9 +2,12 @@
 SMTP server (aiosmtpd) the module starts. One board for the module: each test signs up its own
 addresses from its own client address, so none sees another's mail or counters."""
 
+import contextlib
 import email
 import email.policy
 import re
+import socket
+import threading
 import time
 import urllib.parse
 from unittest import mock
@@ -247,3 +250,30 @@ def test_tampered_and_expired_links_change_nothing(board, mailbox):
     assert "expired" in client.get(f"/subscribe/confirm/{expired}", status=400).text
     with ndb_context(board):
         assert Reader.get_by_id(reader_id("ivy@example.com")).state == "pending"
+
+
+def test_a_server_too_slow_is_cut_off_in_time_and_the_confirmation_goes_out_on_the_next_run(board, mailbox):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def dribble():
+        """A greeting a byte at a time: no single read times out, only the total can."""
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError):
+            for byte in b"220 slow\r\n":
+                connection.send(bytes([byte]))
+                time.sleep(0.2)
+
+    threading.Thread(target=dribble, daemon=True).start()
+    sign_up(reader(board, "10.0.7.1"), "jo@example.com")
+    settings = {"SMTP_PORT": board.config["SMTP_PORT"], "SMTP_TIMEOUT_SECONDS": board.config["SMTP_TIMEOUT_SECONDS"]}
+    board.config.update(SMTP_PORT=listener.getsockname()[1], SMTP_TIMEOUT_SECONDS=0.5)
+    try:
+        started = time.monotonic()
+        assert "error" in sweep(board)
+        assert time.monotonic() - started < 1.5
+    finally:
+        board.config.update(settings)
+        listener.close()
+    assert mailbox.to("jo@example.com") == []
+    sweep(board)
+    assert len(mailbox.to("jo@example.com")) == 1

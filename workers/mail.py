@@ -16,8 +16,9 @@ import email.message
 import email.utils
 import logging
 import smtplib
+import socket
 import ssl
-import time
+import threading
 
 from flask import has_request_context, render_template, request, url_for
 
@@ -31,33 +32,13 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS_PER_RUN = 5
 
 
-class _DeadlineSMTP(smtplib.SMTP):
-    """smtplib.SMTP whose every read and write gets only what is left of a total time."""
-
-    deadline = None
-
-    def _left(self):
-        left = self.deadline - time.monotonic() if self.deadline else None
-        if left is not None and left <= 0:
-            raise TimeoutError("the SMTP server took longer than the total time allowed")
-        if self.sock is not None and left is not None:
-            self.sock.settimeout(left)
-
-    def send(self, s):
-        self._left()
-        return super().send(s)
-
-    def getreply(self):
-        self._left()
-        return super().getreply()
-
-
-class _DeadlineSMTPSSL(_DeadlineSMTP, smtplib.SMTP_SSL):
-    pass
-
-
 class Mailer:
-    """One SMTP connection for one run, opened on the first message."""
+    """One SMTP connection for one run, opened on the first message.
+
+    smtplib's timeout bounds each socket operation, not a whole exchange (a server dribbling
+    a byte a second never trips it), so a watchdog cuts the connection when a message's total
+    time is up; the send then fails as a broken connection does.
+    """
 
     def __init__(self, config):
         self.config = config
@@ -67,37 +48,53 @@ class Mailer:
         config = self.config
         timeout = config["SMTP_TIMEOUT_SECONDS"]
         tls = config["SMTP_TLS"] or {465: "ssl", 587: "starttls"}.get(config["SMTP_PORT"], "none")
-        kind = _DeadlineSMTPSSL if tls == "ssl" else _DeadlineSMTP
-        extra = {"context": ssl.create_default_context()} if tls == "ssl" else {}
-        smtp = kind(**extra)
-        smtp.deadline = time.monotonic() + timeout
-        smtp.timeout = timeout
+        if tls == "ssl":
+            smtp = smtplib.SMTP_SSL(timeout=timeout, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(timeout=timeout)
+        self.smtp = smtp
         smtp.connect(config["SMTP_HOST"], config["SMTP_PORT"])
         if tls == "starttls":
             smtp.starttls(context=ssl.create_default_context())
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        self.smtp = smtp
+
+    def _cut(self):
+        sock = self.smtp.sock if self.smtp is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def send(self, message):
-        """Send one message; answers None, or why the server refused its recipient."""
-        if self.smtp is None:
-            self._open()
-        self.smtp.deadline = time.monotonic() + self.config["SMTP_TIMEOUT_SECONDS"]
+        """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, or why the server
+        refused its recipient. A broken or slow connection raises (OSError or SMTPException)."""
+        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
+        watchdog.daemon = True
+        watchdog.start()
         try:
+            if self.smtp is None:
+                self._open()
             self.smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             return f"refused: {error.recipients}"[:500]
+        finally:
+            watchdog.cancel()
         return None
 
     def close(self):
         """Say goodbye to the server (never raises)."""
-        if self.smtp is not None:
-            try:
-                self.smtp.deadline = time.monotonic() + 5
-                self.smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                self.smtp.close()
+        if self.smtp is None:
+            return
+        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
+        watchdog.start()
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+        finally:
+            watchdog.cancel()
 
 
 def _domain(config):
@@ -168,8 +165,13 @@ def sweep(app):
         with app.test_request_context("/", base_url=_base_url(app)):
             for found in Reader.confirmations_due():
                 reader = Reader.take_confirmation(found.key)
-                if reader is not None:
+                if reader is None:
+                    continue
+                try:
                     counts["confirmations"] += not mailer.send(confirmation(app.config, reader))
+                except (OSError, smtplib.SMTPException):
+                    Reader.confirmation_failed(reader.key)
+                    raise
             for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
                 counts["sent"] += mailings.mail_batch(
                     notification, lambda reader: mailer.send(incident_message(app.config, notification, reader)))
