@@ -129,4 +129,18 @@ def from_environment(env=os.environ, secret_source=None):
         # ALLOW_PRIVATE_TARGETS=true for an intranet. Off by default (a guard against SSRF).
         "ALLOW_PRIVATE_TARGETS": _flag(env.get("ALLOW_PRIVATE_TARGETS"))
         or (_flag(env.get(LOCAL_DEVELOPMENT_VARIABLE)) and not on_app_engine),
+        # --- mail to readers subscribed by e-mail (workers/mail.py) ----------
+        # The SMTP server that sends it; SMTP_PASSWORD is a secret (SECRET_MANAGER_SECRETS on
+        # App Engine). SMTP_TLS: "starttls", "ssl" or "none"; empty chooses by port (587, 465).
+        "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_TLS": env.get("SMTP_TLS", "").strip().lower(),
+        # The most one message may take, connection and all (seconds).
+        "SMTP_TIMEOUT_SECONDS": float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Stashboard <status@localhost>"),
+        # Sign-ups allowed per client address per hour, and per e-mail address per day.
+        "SIGN_UPS_PER_CLIENT_HOUR": int(env.get("SIGN_UPS_PER_CLIENT_HOUR", "5")),
+        "SIGN_UPS_PER_ADDRESS_DAY": int(env.get("SIGN_UPS_PER_ADDRESS_DAY", "3")),
     }

@@ -7,11 +7,11 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, bodies, cli, errors, hooks, routes, security, site, tasks, warmup
+from handlers import admin, api, auth, bodies, cli, errors, hooks, routes, security, site, subscribe, tasks, warmup
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import sealed
-from workers import notify
+from workers import mail, notify
 
 
 def create_app(test_config=None, secret_source=None):
@@ -61,8 +61,11 @@ def create_app(test_config=None, secret_source=None):
     # `flask --app main` command (models/install.py), never by a reader's GET.
     warmup.register(app)
     hooks.register(app)
+    subscribe.register(app)
     # Sends what the outbox records, once each write commits (workers/notify.py).
     app.extensions["stashboard.dispatcher"] = notify.Dispatcher(app)
+    # Mails readers subscribed by e-mail, likewise (workers/mail.py).
+    app.extensions["stashboard.mail_dispatcher"] = mail.Dispatcher(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

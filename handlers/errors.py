@@ -43,6 +43,8 @@ def handle_http_error(error, headers=None):
         headers["Allow"] = ", ".join(error.valid_methods)
     if error.code == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="stashboard"'
+    if getattr(error, "retry_after", None) is not None:  # 429 and 503 say when to come back
+        headers.setdefault("Retry-After", str(error.retry_after))
     if is_api_request():
         return error_response(error.code, _message(error), headers)
     return render_error_page(error.code, error.name, _message(error), headers)

@@ -58,6 +58,8 @@ PUBLIC_API = Surface("public-api", public=True, deadline=READ_DEADLINE, errors="
 ADMIN = Surface("admin", session=True)
 ADMIN_API = Surface("admin-api", errors="json", session=True)
 SIGN_IN = Surface("sign-in", session=True)
+# Readers subscribing by e-mail: private pages whose forms carry a CSRF token (in the session).
+SUBSCRIBE = Surface("subscribe", session=True)
 HOOKS = Surface("hooks", errors="json")
 TASKS = Surface("tasks")
 

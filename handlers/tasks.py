@@ -14,7 +14,7 @@ from handlers.legacy import migrate
 from handlers.routes import TASKS, declare
 from models import SYSTEM_ACTOR, Maintenance, acting_as
 from models.rebuild import rebuild_board
-from workers import notify, probes
+from workers import mail, notify, probes
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -40,6 +40,13 @@ def sweep_outbox():
 def deliver_notification(notification_id):
     """Send one notification's deliveries now (pushed by Cloud Tasks right after its write commits)."""
     return jsonify(notify.deliver(current_app, notification_id))
+
+
+@bp.route("/mail", methods=["GET", "POST"], endpoint="mail")
+@bp.get("/mail/sweep")
+def sweep_mail():
+    """Send readers' due confirmations and the next batch of each incident's mail; drop expired sign-ups."""
+    return jsonify(mail.sweep(current_app))
 
 
 @bp.get("/probes")

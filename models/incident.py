@@ -257,7 +257,8 @@ class Incident(ndb.Model):
             "summary": f"{self.title}: {update['state'].title()}. {update['message']}",
             "incident": {"id": self.incident_id, "title": self.title, "state": self.state, "impact": self.impact,
                          "services": list(self.services)},
-            "update": {"state": update["state"], "message": update["message"], "at": update["at"] + "Z",
+            "update": {"number": len(self.updates), "state": update["state"], "message": update["message"],
+                       "at": update["at"] + "Z",
                        "changes": update.get("changes", [])},
         })
 

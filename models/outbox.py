@@ -40,6 +40,7 @@ LEASE = datetime.timedelta(seconds=60)
 LEASE_MARGIN = datetime.timedelta(seconds=5)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
+MAILED_KINDS = ("incident",)
 
 
 def _committed(key):
@@ -54,6 +55,8 @@ class Notification(ndb.Model):
     payload = ndb.JsonProperty(required=True)
     created = ndb.DateTimeProperty(required=True)
     pending = ndb.BooleanProperty(default=True)  # its deliveries are not all made yet
+    # Readers subscribed by e-mail are still to be sent it (workers/mail.py); only MAILED_KINDS are.
+    mail_pending = ndb.BooleanProperty(default=False)
 
     @property
     def notification_id(self):
@@ -96,7 +99,8 @@ def enqueue(kind, payload):
     now = utcnow()
     # A name, not an allocated id: an allocation would cost the transaction an RPC.
     key = ndb.Key(Notification, f"{now:%Y%m%d%H%M%S%f}-{secrets.token_hex(4)}")
-    notification = Notification(key=key, kind=kind, payload={**payload, "id": key.id()}, created=now)
+    notification = Notification(key=key, kind=kind, payload={**payload, "id": key.id()}, created=now,
+                                mail_pending=kind in MAILED_KINDS)
     notification.put()
     ndb.get_context().call_on_commit(functools.partial(_committed, key))
     return notification

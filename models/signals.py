@@ -30,3 +30,6 @@ notification_committed = _signals.signal("notification-committed", doc="""Sent w
 def namespace_of(key):
     """The sender of a signal about `key`: the Datastore namespace it lives in."""
     return key.namespace() or ""
+
+mail_due = _signals.signal("mail-due", doc="""Sent with `key=` (a Reader's key) once a sign-up that
+asks for a confirmation message has committed (workers/mail.py sends it).""")

@@ -1,7 +1,8 @@
 """`make run`: the emulator, a board that lasts, and the app on http://127.0.0.1:8080.
 
 The board's Datastore is kept on disk in `.local/datastore` (ignored by git and by
-`gcloud app deploy`): what an admin changes is still there after Ctrl-C and the next
+`gcloud app deploy`), and mail to readers subscribed by e-mail lands in the Maildir
+`.local/mail` (an aiosmtpd server this process runs, unless SMTP_HOST points elsewhere): what an admin changes is still there after Ctrl-C and the next
 `make run`. The demo board is seeded only when that store is new; `make run FRESH=1`
 (or `make reset`, then `make run`) starts again from the demo board.
 
@@ -22,7 +23,7 @@ import sys
 import click
 
 from config import LOCAL_DEVELOPMENT_VARIABLE
-from tools.emulator import LIGHT_JVM, Emulator, EmulatorMissing
+from tools.emulator import LIGHT_JVM, Emulator, EmulatorMissing, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Tests point this elsewhere; the folder is in .gitignore and .gcloudignore.
@@ -72,6 +73,11 @@ class LocalBoard:
         }
         self.admin = self.env["ADMIN_EMAILS"].split(",")[0].strip()
         self.app = None
+        self.mail_dir = data_dir.parent / "mail"
+        self.mail_server = None
+        if not os.environ.get("SMTP_HOST"):
+            self.mail_server = local_mailbox(self.mail_dir)
+            self.env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(self.mail_server.port), SMTP_TLS="none")
 
     def flask(self, *args):
         """Run a `flask --app main` command against the board, in this process (one import of
@@ -115,14 +121,32 @@ class LocalBoard:
     def describe(self):
         """Where the board lives, for the console."""
         state = "a new demo board" if self.new else "the board you left"
-        return (
+        described = (
             f"Datastore emulator on {self.emulator.host}, keeping {state} in {self.where()}/ "
             "(make run FRESH=1 starts again from the demo board)."
         )
+        if self.mail_server is not None:
+            where = self.mail_dir.relative_to(ROOT) if self.mail_dir.is_relative_to(ROOT) else self.mail_dir
+            described += (f"\nMail to subscribers goes to the Maildir {where}/ (one file per message in {where}/new/; "
+                          f"`mutt -f {where}` reads it).")
+        return described
 
     def stop(self):
-        """Stop the emulator, which saves the store."""
+        """Stop the emulator, which saves the store, and the local mailbox."""
+        if self.mail_server is not None:
+            self.mail_server.stop()
         self.emulator.stop()
+
+
+def local_mailbox(mail_dir):
+    """An SMTP server on a free port of 127.0.0.1 that files each message in the Maildir `mail_dir`."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Mailbox
+
+    mail_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = Controller(Mailbox(str(mail_dir)), hostname="127.0.0.1", port=free_port())
+    server.start()
+    return server
 
 
 class Gunicorn:

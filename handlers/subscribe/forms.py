@@ -1,0 +1,33 @@
+"""The subscription pages' forms (Flask-WTF: each carries its CSRF token)."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+SCOPES = [SelectChoice("all", "Everything on this board"), SelectChoice("chosen", "Only the services I choose")]
+
+
+class ChoiceForm(FlaskForm):
+    """Which services a reader hears of: the whole board, or those ticked."""
+
+    scope = RadioField("Tell me about", choices=SCOPES, default="all")
+    # Unknown ids are refused by the model with a clear message, not by WTForms' generic one.
+    services = SelectMultipleField("Services", choices=[], validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def chosen(self):
+        """(everything, service ids) as the model takes them."""
+        everything = self.scope.data != "chosen"
+        return everything, [] if everything else list(self.services.data or [])
+
+
+class SignUpForm(ChoiceForm):
+    """An address and a choice of services."""
+
+    email = StringField("E-mail address", validators=[DataRequired("Give an e-mail address."), Length(max=254)])
+
+
+class ButtonForm(FlaskForm):
+    """A button-only form (confirm): just the CSRF token."""

@@ -1,0 +1,213 @@
+"""Mail to readers subscribed by e-mail: confirmations, and incidents opened, updated and resolved.
+
+Sent over SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
+"ssl" or "none") with the standard library's smtplib, one connection per run, each message
+given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
+text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
+of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
+address), and the messages about one incident form one thread.
+
+Runs are started the way the webhooks' are (workers/notify.py): a Cloud Tasks task on App
+Engine, a background thread locally, and the cron sweep (/_tasks/mail/sweep) as the safety net
+and in tests. Each run also deletes unconfirmed sign-ups past their time and spent counters.
+"""
+
+import email.message
+import email.utils
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+
+from flask import has_request_context, render_template, request, url_for
+
+from models import mailings
+from models.ratelimit import Hits
+from models.readers import CONFIRM_MAX_AGE, Reader
+from models.signals import mail_due, notification_committed
+from workers import notify
+
+log = logging.getLogger(__name__)
+NOTIFICATIONS_PER_RUN = 5
+
+
+class Mailer:
+    """One SMTP connection for one run, opened on the first message.
+
+    smtplib's timeout bounds each socket operation, not a whole exchange (a server dribbling
+    a byte a second never trips it), so a watchdog cuts the connection when a message's total
+    time is up; the send then fails as a broken connection does.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self.smtp = None
+
+    def _open(self):
+        config = self.config
+        timeout = config["SMTP_TIMEOUT_SECONDS"]
+        tls = config["SMTP_TLS"] or {465: "ssl", 587: "starttls"}.get(config["SMTP_PORT"], "none")
+        if tls == "ssl":
+            smtp = smtplib.SMTP_SSL(timeout=timeout, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(timeout=timeout)
+        self.smtp = smtp
+        smtp.connect(config["SMTP_HOST"], config["SMTP_PORT"])
+        if tls == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+
+    def _cut(self):
+        sock = self.smtp.sock if self.smtp is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def send(self, message):
+        """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, or why the server
+        refused its recipient. A broken or slow connection raises (OSError or SMTPException)."""
+        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            if self.smtp is None:
+                self._open()
+            self.smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            return f"refused: {error.recipients}"[:500]
+        finally:
+            watchdog.cancel()
+        return None
+
+    def close(self):
+        """Say goodbye to the server (never raises)."""
+        if self.smtp is None:
+            return
+        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
+        watchdog.start()
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+        finally:
+            watchdog.cancel()
+
+
+def _domain(config):
+    return email.utils.parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+
+
+def compose(config, reader, subject, template, unsubscribe=True, headers=None, **context):
+    """A multipart (text, HTML) message to `reader` from templates/mail/<template>.txt and .html."""
+    secret = config["SECRET_KEY"]
+    manage = url_for("subscribe.manage", token=reader.token(secret, "manage"), _external=True)
+    one_click = url_for("subscribe.unsubscribe", token=reader.token(secret, "manage"), _external=True)
+    context = {**context, "manage_url": manage, "unsubscribe_url": one_click, "site_name": config["SITE_NAME"]}
+    message = email.message.EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = reader.address
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(usegmt=True)
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if "Message-ID" not in message:
+        message["Message-ID"] = email.utils.make_msgid(domain=_domain(config))
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{one_click}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(render_template(f"mail/{template}.txt", **context))
+    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    return message
+
+
+def confirmation(config, reader):
+    """The message asking a reader to confirm (the only one an unconfirmed address ever gets)."""
+    link = url_for("subscribe.confirm", token=reader.token(config["SECRET_KEY"], "confirm"), _external=True)
+    return compose(config, reader, f"Confirm your subscription to {config['SITE_NAME']} status", "confirm",
+                   unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+
+
+def incident_message(config, notification, reader):
+    """The message about one incident update; updates after the first reply to the first (one thread)."""
+    payload = notification.payload
+    incident, update = payload["incident"], payload["update"]
+    domain = _domain(config)
+    root = f"<incident-{incident['id']}.{reader.reader_id}@{domain}>"
+    number = update.get("number") or 1
+    headers = {"Message-ID": root} if number == 1 else {
+        "Message-ID": f"<incident-{incident['id']}-{number}.{reader.reader_id}@{domain}>",
+        "In-Reply-To": root, "References": root}
+    subject = f"[{config['SITE_NAME']} status] {incident['title']}"
+    if number > 1:
+        subject = "Re: " + subject
+    link = url_for("site.incident", incident_id=incident["id"], _external=True)
+    return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
+                   incident_url=link)
+
+
+def _base_url(app):
+    if app.config["APP_URL"]:
+        return app.config["APP_URL"]
+    return request.url_root if has_request_context() else "http://127.0.0.1:8080/"
+
+
+def sweep(app):
+    """Send due confirmations and the next batch of each waiting notification; delete expired
+    sign-ups and counters. Answers counts (an SMTP failure is logged and counted, never raised)."""
+    counts = {"expired": Reader.expire_pending(), "counters": Hits.sweep(), "confirmations": 0, "sent": 0}
+    mailer = Mailer(app.config)
+    try:
+        with app.test_request_context("/", base_url=_base_url(app)):
+            for found in Reader.confirmations_due():
+                reader = Reader.take_confirmation(found.key)
+                if reader is None:
+                    continue
+                try:
+                    counts["confirmations"] += not mailer.send(confirmation(app.config, reader))
+                except (OSError, smtplib.SMTPException):
+                    Reader.confirmation_failed(reader.key)
+                    raise
+            for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
+                counts["sent"] += mailings.mail_batch(
+                    notification, lambda reader: mailer.send(incident_message(app.config, notification, reader)))
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("Sending mail stopped (the next run goes on): %s", error)
+        counts["error"] = f"{type(error).__name__}: {error}"[:500]
+    finally:
+        mailer.close()
+    return counts
+
+
+class Dispatcher(notify.Dispatcher):
+    """Starts a mail run once a notification (or a sign-up) commits, as the webhooks' dispatcher does."""
+
+    def start(self):
+        """Listen to every namespace; a run is started only for this app's (tests move the app)."""
+        for signal in (notification_committed, mail_due):
+            signal.disconnect(self.enqueued)
+            signal.connect(self.enqueued)
+
+    def enqueued(self, namespace, key=None):
+        """Start a run for this app's namespace only (never raises)."""
+        if namespace == (self.app.config["NDB_NAMESPACE"] or ""):
+            super().enqueued(namespace, key)
+
+    def _push_task(self, notification_id):
+        from google.cloud import tasks_v2
+
+        if self.tasks_client is None:
+            self.tasks_client = tasks_v2.CloudTasksClient()
+        task = {"app_engine_http_request": {"http_method": tasks_v2.HttpMethod.POST, "relative_uri": "/_tasks/mail"}}
+        self.tasks_client.create_task(parent=self.app.config["OUTBOX_QUEUE"], task=task)
+
+    def _deliver_in_background(self, notification_id):
+        try:
+            with self.app.app_context(), notify.ndb_context(self.app):
+                sweep(self.app)
+        except Exception:
+            log.exception("A mail run failed; the sweep will go on")
