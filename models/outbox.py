@@ -257,13 +257,24 @@ def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS, run
     return run(lambda key: attempt(key, send, base_seconds, max_attempts), keys)
 
 
+def per_subscriber(deliveries):
+    """The deliveries' keys grouped by subscriber, each group oldest change first: a subscriber
+    hears of changes in the order they were made, while different subscribers are sent to at once."""
+    groups = {}
+    # A notification's name begins with its creation time (enqueue).
+    for delivery in sorted(deliveries, key=lambda delivery: delivery.notification.id()):
+        groups.setdefault(delivery.subscriber, []).append(delivery.key)
+    return list(groups.values())
+
+
 def sweep(send, base_seconds, max_attempts=MAX_ATTEMPTS, run=_one_by_one):
     """The safety net: fan out what was never fanned out, attempt every due delivery (with
     `run`, as `deliver`). Answers counts."""
     waiting = Notification.waiting()
     for notification in waiting:
         fan_out(notification)
-    keys = [d.key for d in Delivery.due()]
-    states = run(lambda key: attempt(key, send, base_seconds, max_attempts), keys)
+    in_order = run(lambda keys: [attempt(key, send, base_seconds, max_attempts) for key in keys],
+                   per_subscriber(Delivery.due()))
+    states = [state for group in in_order for state in group]
     return {"fanned_out": len(waiting), "attempted": sum(s is not None for s in states),
             "delivered": states.count("delivered"), "failed": states.count("failed")}
