@@ -10,15 +10,22 @@ one batch (models/snapshot.py), and a second lookup only for rows it did not exp
 
 Why not the shared documents this replaced: every service's row used to live in one of
 16 documents written in each event's transaction, so events of different services
-collided on the same entity, and the Datastore serialises writes to one entity. On the
-emulator (2 cores, 200 services, an event each), measured through the models:
+collided on the same entity, and the Datastore serialises writes to one entity. Measured
+through the models on the emulator (2 shared cores, load average 10 to 13 while measuring,
+200 services, `Event.post` from threads with a context each):
 
-                                       16 shared documents      a row per service
-    200 posts at once                  57.4 s, 187 failed,      see ROW_FIGURES
-                                       973 retries
-    20 clients, 400 posts              3 posts/s, 64 failed,
-                                       812 retries
-    200 posts one after another        12 posts/s (p50 63 ms)
+                                  16 shared documents          a row per service
+    200 posts at once             57.4 s; 187 failed after     23.7 s; none failed,
+                                  973 retries                  no retry
+    20 clients, 400 posts         3 posts/s; 64 failed,        15 posts/s, p50/p99 1.1/2.5 s;
+                                  812 retries                  no retry
+    200 posts one after another   12 posts/s (p50 63 ms)       10 posts/s (p50 70 ms)
+
+(What is left is the emulator's own pace on a loaded machine: one client posting gets
+nearly what twenty do.) The alternatives considered: a keys-only query of the services
+instead of the members document costs the read time per service; rebuilding shared
+documents off the write path (debounced) needs a worker and leaves the board behind its
+writes. The members document costs nothing on an event's write and one key in the read.
 
 With a row per service, an event's transaction writes only its service, its row, the
 event, its audit entry and its outbox record: no two services share an entity, so
