@@ -16,7 +16,6 @@ from models import (
     Actor,
     ApiToken,
     Event,
-    Installation,
     Service,
     ServiceList,
     StashboardError,
@@ -25,7 +24,7 @@ from models import (
     utcnow,
 )
 from models.integrations import KINDS, Integration
-from models.rebuild import rebuild_board
+from models.rebuild import board_is_indexed, rebuild_board
 
 
 def _operator():
@@ -206,7 +205,7 @@ def rebuild_history(start_after):
             click.echo(f"Stopped after {done}; resume with --start-after {done}", err=True)
         raise
     click.echo(f"{changed} of {len(run)} services changed.")
-    if start_after and not Installation.load().indexed:
+    if start_after and not board_is_indexed():
         click.echo("Run it once without --start-after to let the board read its index instead of every service.")
 
 

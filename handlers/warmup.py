@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, jsonify
 from handlers.routes import TASKS, declare
 
 from models import Snapshot, install
+from models.rebuild import index_board
 
 bp = Blueprint("warmup", __name__)
 
@@ -25,11 +26,13 @@ def warmup():
     """Prime this instance: the Datastore channel, the installation, the templates."""
     started = time.perf_counter()
     installed = install()
+    indexed = index_board()  # a board from before its index: once, after an upgrade
     board = Snapshot.now(current_app.config["HISTORY_DAYS"])
     templates = prime_templates(current_app)
     took = round((time.perf_counter() - started) * 1000)
-    current_app.logger.info("Warmed up in %d ms (%d templates%s)", took, templates, ", installed" if installed else "")
-    return jsonify({"installed": installed, "services": len(board.rows), "templates": templates, "ms": took})
+    current_app.logger.info("Warmed up in %d ms (%d templates%s%s)", took, templates,
+                            ", installed" if installed else "", ", indexed" if indexed else "")
+    return jsonify({"installed": installed, "indexed": indexed, "services": len(board.rows), "templates": templates, "ms": took})
 
 
 def prime_templates(app):

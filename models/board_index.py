@@ -1,34 +1,57 @@
-"""The board index: every service's board row, kept in a few fixed documents.
+"""The board index: every service's board row, read in one lookup whatever the board's size.
 
 The front page, the lists and /api/v1/services need every service with its current
-status, newest event and day rollups. A query for them costs the Datastore time per
-service; these documents hold the same rows in SHARDS entities whose keys are known,
-so the whole board is one lookup whatever its size. Each row is a projection of its
-Service entity, written in the same transaction as the service (`write`); the
-services stay the truth, and `flask rebuild-history` rebuilds the index from them.
+status, newest event and day rollups. Each service's row is a document of its own, a
+child of the service (BoardRow, written in the service's own transactions), and the
+ids of the board's services are one more document (BoardMembers, written only when a
+service is created or deleted). A read of the whole board is a lookup of keys it
+knows: the members document with the rows of the members this process saw last, in
+one batch (models/snapshot.py), and a second lookup only for rows it did not expect.
 
-Rows are spread over SHARDS documents so that writes to different services seldom
-touch the same entity, and so that a document stays far below the Datastore's 1 MiB
-entity limit (compressed, a row is a few hundred bytes to a few KB).
+Why not the shared documents this replaced: every service's row used to live in one of
+16 documents written in each event's transaction, so events of different services
+collided on the same entity, and the Datastore serialises writes to one entity. Measured
+through the models on the emulator (2 shared cores, load average 10 to 13 while measuring,
+200 services, `Event.post` from threads with a context each):
+
+                                  16 shared documents          a row per service
+    200 posts at once             57.4 s; 187 failed after     23.7 s; none failed,
+                                  973 retries                  no retry
+    20 clients, 400 posts         3 posts/s; 64 failed,        15 posts/s, p50/p99 1.1/2.5 s;
+                                  812 retries                  no retry
+    200 posts one after another   12 posts/s (p50 63 ms)       10 posts/s (p50 70 ms)
+
+(What is left is the emulator's own pace on a loaded machine: one client posting gets
+nearly what twenty do.) The alternatives considered: a keys-only query of the services
+instead of the members document costs the read time per service; rebuilding shared
+documents off the write path (debounced) needs a worker and leaves the board behind its
+writes. The members document costs nothing on an event's write and one key in the read.
+
+With a row per service, an event's transaction writes only its service, its row, the
+event, its audit entry and its outbox record: no two services share an entity, so
+concurrent writes to different services never retry (tests/test_hotspot.py).
+The services stay the truth: `flask rebuild-history` rewrites every row and the members.
+
+A board written before these documents (16 shared `BoardShard` documents, or none: a
+1.x migration not yet rebuilt) has no members document; it is read with a query of its
+services (always right, slower) until the warmup request or a rebuild indexes it
+(`index_board` in models/rebuild.py), which also deletes the old documents.
 """
 
 import functools
 import json
-import zlib
 
 from google.cloud import ndb
 
-SHARDS = 16
-# Decoded documents kept in memory: the current ones and a few older versions.
-DECODED_KEPT = 4 * SHARDS
+# Decoded rows kept in memory: a few versions of every row of a board of a few hundred services.
+DECODED_KEPT = 2048
 # The newest event ids a row lists: enough for a feed of the whole board (the newest
 # 20 events of a board are among its services' newest 20 each).
 ROW_RECENT = 20
-
-
-def shard_of(service_id):
-    """The document a service's row lives in (stable across processes, unlike hash())."""
-    return zlib.crc32(service_id.encode()) % SHARDS
+# The documents of the index this one replaced (ids shard-0 … shard-15); the rebuild deletes them.
+OLD_KIND, OLD_SHARDS = "BoardShard", 16
+# {namespace: the member ids this process read last}: their rows go in the first lookup.
+_known = {}
 
 
 def row_of(service):
@@ -45,29 +68,28 @@ def row_of(service):
     }
 
 
-class Rows(dict):
-    """The decoded rows of one stored document: {service id: row}.
+class Row(dict):
+    """One decoded stored row.
 
-    Every read of the same stored bytes answers the same Rows, so readers must not change
-    it; `cards` keeps the board's cards made from it (models/snapshot.py) for the next read.
+    Every read of the same stored bytes answers the same Row, so readers must not change
+    it; `card` keeps the board's card made from it (models/snapshot.py) for the next read.
     """
 
-    __slots__ = ("cards",)
+    __slots__ = ("card",)
 
-    def __init__(self, rows):
-        super().__init__(rows)
-        self.cards = None
+    def __init__(self, row):
+        super().__init__(row)
+        self.card = None
 
 
 @functools.lru_cache(maxsize=DECODED_KEPT)
 def _decoded(data):
-    return Rows(json.loads(data))
+    return Row(json.loads(data))
 
 
-class RowsProperty(ndb.BlobProperty):
-    """{service id: row} stored as compressed JSON (the bytes JsonProperty(compressed=True)
-    writes), decoded once per distinct document rather than on every read: the board is
-    read far more often than it changes, and decoding was most of what a read cost."""
+class RowProperty(ndb.BlobProperty):
+    """A row stored as compressed JSON, decoded once per distinct stored row rather than on
+    every read: the board is read far more often than it changes."""
 
     def __init__(self):
         super().__init__(compressed=True)
@@ -79,45 +101,90 @@ class RowsProperty(ndb.BlobProperty):
         return _decoded(value)
 
 
-class BoardShard(ndb.Model):
-    """One of the index's documents: {service id: row}."""
+class BoardRow(ndb.Model):
+    """One service's board row; key (Service, id, BoardRow, "row"), so it goes with its service."""
 
-    rows = RowsProperty()
-
-    @classmethod
-    def keys(cls):
-        """The keys of every document of the index."""
-        return [ndb.Key(cls, f"shard-{n}") for n in range(SHARDS)]
+    row = RowProperty()
 
     @classmethod
-    def write(cls, services=(), removed=()):
-        """Put the rows of `services` and drop those of `removed` ids, in the caller's transaction.
+    def key_for(cls, service_id):
+        """The key of a service's row."""
+        return ndb.Key("Service", service_id, cls, "row")
 
-        One read and one write of just the documents concerned, whatever else the
-        transaction changed (a list's deletion releases many services at once).
+    @classmethod
+    def write(cls, services):
+        """Put the rows of `services`, in the caller's transaction: a blind write, no read,
+        and nothing another service's write touches."""
+        ndb.put_multi([cls(key=cls.key_for(service.key.id()), row=row_of(service)) for service in services])
+
+    @classmethod
+    def stored(cls, service_id):
+        """The stored row of one service (None if it has none)."""
+        document = cls.key_for(service_id).get()
+        return document.row if document else None
+
+
+class BoardMembers(ndb.Model):
+    """The ids of every service of the board, in id order: which rows a read of the board looks up."""
+
+    ids = ndb.JsonProperty(compressed=True)
+
+    @classmethod
+    def key_for(cls):
+        """The one document's key."""
+        return ndb.Key(cls, "members")
+
+    @classmethod
+    def change(cls, added=(), removed=()):
+        """Add and remove service ids, in the caller's transaction (a service's creation or deletion).
+
+        A board with no members document yet is read by query until it is indexed, so it
+        gets none here: one holding only the new service would hide the others.
         """
-        changes = {service.key.id(): row_of(service) for service in services}
-        changes.update({service_id: None for service_id in removed})
-        keys = sorted({cls.keys()[shard_of(service_id)] for service_id in changes}, key=lambda key: key.id())
-        documents = [shard or cls(key=key, rows={}) for key, shard in zip(keys, ndb.get_multi(keys, retries=0))]
-        for document in documents:
-            rows = dict(document.rows or {})
-            for service_id, row in changes.items():
-                if cls.keys()[shard_of(service_id)] == document.key:
-                    if row is None:
-                        rows.pop(service_id, None)
-                    else:
-                        rows[service_id] = row
-            document.rows = rows
-        ndb.put_multi(documents)
+        members = cls.key_for().get(retries=0)
+        if members is None:
+            return
+        members.ids = sorted((set(members.ids or ()) | set(added)) - set(removed))
+        members.put()
 
     @classmethod
-    def row(cls, service_id):
-        """The stored row of one service (None if the index has none)."""
-        document = cls.keys()[shard_of(service_id)].get()
-        return (document.rows or {}).get(service_id) if document else None
+    def put_ids(cls, ids):
+        """Store exactly `ids` as the members (a new board: none)."""
+        cls(key=cls.key_for(), ids=sorted(ids)).put()
 
     @classmethod
-    def read_all_async(cls, *more_keys):
-        """Every document (and `more_keys`) in one lookup, as futures in key order."""
-        return ndb.get_multi_async(cls.keys() + list(more_keys))
+    def rebuild(cls, service_ids):
+        """Store what `service_ids()` (a query of every service) answers as the members, once every
+        service has its row; the old index's documents go.
+
+        The query is made again after the members are stored, and what changed in between
+        is applied: a service created before the members existed could not join them.
+        """
+        before = set(service_ids())
+        cls.put_ids(before)
+        after = set(service_ids())
+        if after != before:
+            ndb.transactional()(cls.change)(added=after - before, removed=before - after)
+        ndb.delete_multi([ndb.Key(OLD_KIND, f"shard-{n}") for n in range(OLD_SHARDS)])
+
+
+def read(*more_keys):
+    """The board's rows and the entities of `more_keys`, in one lookup when nothing was added
+    since this process's last read: ({id: Row or None}, [entity or None for more_keys]).
+
+    The rows are None when the board has no members document yet (read its services
+    instead); a member whose row is None has none stored (not yet indexed).
+    """
+    namespace = ndb.get_context().get_namespace() or ""
+    known = _known.get(namespace, ())
+    found = ndb.get_multi([BoardMembers.key_for(), *more_keys, *(BoardRow.key_for(i) for i in known)])
+    members, more, rows = found[0], found[1:1 + len(more_keys)], found[1 + len(more_keys):]
+    if members is None:
+        return None, more
+    ids = members.ids or []
+    documents = dict(zip(known, rows))
+    missing = [service_id for service_id in ids if service_id not in documents]
+    if missing:
+        documents.update(zip(missing, ndb.get_multi([BoardRow.key_for(i) for i in missing])))
+    _known[namespace] = tuple(ids)
+    return {service_id: documents[service_id].row if documents[service_id] else None for service_id in ids}, more

@@ -10,7 +10,7 @@ from google.cloud import ndb
 
 from models import audit, history, outbox
 from models.audit import AuditEntry, snapshot
-from models.board_index import BoardShard, row_of
+from models.board_index import BoardMembers, BoardRow, row_of
 from models.errors import PAGE_LINK_INVALID, InvalidInput, NotFound
 from models.fields import ID_MAX, MESSAGE_MAX, clean_text, numeric_id, parse_bool
 from models.service import LatestEvent, Service
@@ -153,48 +153,60 @@ class Event(ndb.Model):
         return ndb.Key(cls, old_id, parent=service_key)
 
     @classmethod
-    def post(cls, service, message, status_id=None, informational=None, at=None):
+    def post(cls, service, message, status_id=None, informational=None, at=None, board=None):
         """Add an event to `service` and make it the service's newest, in one transaction.
 
         With no status the event keeps the service's current status (the default one
         when it has none). An event never sorts before the service's previous one;
         `at` (naive UTC, for seeding and imports) must be later than that one.
         The service's newest event, status and day rollup change in the same transaction.
-        Answers an Appended: the event with its Status, for the reply.
+        Answers an Appended: the event with its Status, for the reply. A caller already in a
+        transaction passes `board` (see `board_for`: every status) so that none is read in it.
         """
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
-        named = Status.get_or_404(str(status_id).strip()) if status_id is not None and str(status_id).strip() else None
+        status_id = str(status_id).strip() if status_id is not None else ""
+        named = board[1].get(ndb.Key(Status, status_id)) if board and status_id else None
+        named = named or (Status.get_or_404(status_id) if status_id else None)
+        board = board or cls.board_for([service] if named is None else [])
         posted = []
 
         def apply(current):
-            posted.append(cls.append_to(current, message, named, informational, at))
-            BoardShard.write([current])
+            posted.append(cls.append_to(current, message, named, informational, at, board))
+            BoardRow.write([current])
             return "update"
 
         audit.change(service.key, "service", apply)
         return posted[-1]
 
+    @staticmethod
+    def board_for(services):
+        """(the board's default status key, {key: Status} of `services`' current statuses), read
+        before a write's transaction: a board-wide entity read inside it would make every
+        concurrent write read it too, and the Datastore emulator aborts those as contention."""
+        keys = [Installation.key_for(), *{s.current_status for s in services if s and s.current_status}]
+        installation, *statuses = ndb.get_multi(keys)
+        default_key = installation.default_status if installation else None
+        if default_key is not None and any(s and s.current_status is None for s in services):
+            statuses.append(default_key.get())  # a service's first event takes the default
+        return default_key, {s.key: s for s in statuses if s}
+
     @classmethod
-    def append_to(cls, current, message, status=None, informational=False, at=None):
+    def append_to(cls, current, message, status=None, informational=False, at=None, board=(None, {})):
         """Append a new newest event to the service `current`, which the caller's transaction
         already holds and stores (with its board row); tell subscribers through the outbox.
 
         `status` is the event's Status, read by the caller, or None to keep the service's
-        (the default one when it has none). The one read here fetches the board's default
-        and that status together, so the answer (an Appended) needs no second look.
+        (the default one when it has none); `board` is what `board_for` read before the
+        transaction, so the answer (an Appended) needs no second look.
         """
-        keys = [Installation.key_for()]
-        if status is None and current.current_status is not None:
-            keys.append(current.current_status)
-        installation, *kept = ndb.get_multi(keys, retries=0)
-        default_key = installation.default_status if installation else None
+        default_key, known = board
         if status is None:
             key = current.current_status or default_key
             if key is None:
                 raise InvalidInput("No 'status' given and the board has no default status.")
-            # A service with no status yet takes the default one: its first event only.
-            status = kept[0] if kept else key.get(retries=0)
+            # Read here only when it changed since `board_for` (or on a service's first event).
+            status = known.get(key) or key.get(retries=0)
         else:
             key = status.key
         event = cls._append(current, message, key, informational, at, status)
@@ -237,12 +249,13 @@ class Event(ndb.Model):
         """
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         statuses = {status_id: Status.get_or_404(status_id) for _, status_id in changes}
+        board = cls.board_for([])
 
         def apply(done, status, current):
             if only_if is not None and not only_if(current):
                 return None
             old = current.current_status.id() if current.current_status else None
-            done.append((current, old, cls.append_to(current, message, status).event))
+            done.append((current, old, cls.append_to(current, message, status, board=board).event))
             return "update"
 
         @ndb.transactional(retries=audit.TRANSACTION_RETRIES)
@@ -251,7 +264,7 @@ class Event(ndb.Model):
             for service_key, status_id in changes:
                 audit.change(service_key, "service", functools.partial(apply, done, statuses[status_id]))
             if done:
-                BoardShard.write([service for service, _, _ in done])
+                BoardRow.write([service for service, _, _ in done])
             return done
 
         return txn()
@@ -284,7 +297,7 @@ class Event(ndb.Model):
             key.delete()
             AuditEntry.record("delete", key, before=snapshot(event))
             Event.refresh(service, deleted=key)
-            BoardShard.write([service])
+            BoardRow.write([service])
             return "update"
 
         audit.change(self.service_key, "service", apply)
@@ -317,8 +330,8 @@ class Event(ndb.Model):
             stored = (service.latest, service.recent, service.current_status, service.days)
             cls.refresh(service)
             changed.append((service.latest, service.recent, service.current_status, service.days) != stored)
-            if changed[-1] or BoardShard.row(service.slug) != row_of(service):
-                BoardShard.write([service])
+            if changed[-1] or BoardRow.stored(service.slug) != row_of(service):
+                BoardRow.write([service])
             return "update" if changed[-1] else None
 
         audit.change(service_key, "service", apply)
@@ -341,8 +354,8 @@ class Event(ndb.Model):
 class HistoryRebuild:
     """`Event.rebuild` of every service after `start_after`, in id order: iterate for (id, changed?).
 
-    A run from the start that gets to the end marks the board index complete, so the
-    board reads the index from then on (see models/snapshot.py).
+    A run from the start that gets to the end stores the board's members (every service
+    has its row by then), so the board reads its index from then on (models/snapshot.py).
     """
 
     def __init__(self, start_after=""):
@@ -356,4 +369,4 @@ class HistoryRebuild:
         for service_id in self.service_ids:
             yield service_id, Event.rebuild(ndb.Key(Service, service_id))
         if not self.start_after:
-            Installation.mark_indexed()
+            BoardMembers.rebuild(Service.ids)

@@ -14,6 +14,7 @@ from google.cloud import ndb
 
 from models import signals
 from models.audit import SYSTEM, AuditEntry, acting_as
+from models.board_index import BoardMembers
 from models.status import Installation, Status
 
 DEFAULT_STATUSES = (
@@ -68,9 +69,9 @@ def _install():
         return
     statuses = [Status(id=slug, name=name, description=description, level=level, image=image)
                 for slug, name, description, level, image in DEFAULT_STATUSES]
+    board = Installation(key=Installation.key_for(), default_status=ndb.Key(Status, "up"))
     # A new board has no service: its (empty) index is complete.
-    board = Installation(key=Installation.key_for(), default_status=ndb.Key(Status, "up"), indexed=True)
-    ndb.put_multi([*statuses, board])
+    ndb.put_multi([*statuses, board, BoardMembers(key=BoardMembers.key_for(), ids=[])])
     # In the audit log, which is also how every instance's page cache hears of the
     # new statuses (a reader may have cached the board before it was installed).
     AuditEntry.record("create", board.key, after={"statuses": [slug for slug, *_ in DEFAULT_STATUSES]})

@@ -36,7 +36,6 @@ from google.cloud import datastore, ndb
 from models import audit
 from models.audit import AuditEntry, snapshot
 from models.base import LARGEST_ID
-from models.board_index import BoardShard
 from models.credentials import ApiToken
 from models.errors import Conflict, InvalidInput
 from models.event import Event
@@ -276,7 +275,7 @@ class Migration:
                 service = Service(id=slug, name=(old.get("name") or slug)[:100], description=old.get("description"),
                                   service_list=ndb.Key(ServiceList, list_slug) if list_slug else None,
                                   created=now, updated=now)
-                audit.insert(service, "service", then=lambda entity: BoardShard.write([entity]))
+                audit.insert(service, "service", then=Service.join_board)
             self.report.count("services", "created")
 
     def _slug(self, old, kind):

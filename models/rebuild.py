@@ -6,10 +6,18 @@ events (Event.rebuild), then the notices document from the incidents and mainten
 windows (Notices.rebuild): a board written in bulk or by an older version is whole again.
 """
 
+from google.cloud import ndb
+
+from models import audit
+from models.board_index import BoardMembers, BoardRow
 from models.event import Event
 from models.incident import Incident
 from models.maintenance import Maintenance
 from models.notices import Notices
+from models.service import Service
+
+# Services whose rows one transaction of `index_board` writes (a read and a write each).
+INDEX_BATCH = 100
 
 
 class BoardRebuild:
@@ -34,3 +42,28 @@ class BoardRebuild:
 def rebuild_board(start_after=""):
     """The board's rebuild after `start_after` (all of it by default), to iterate."""
     return BoardRebuild(start_after)
+
+
+def board_is_indexed():
+    """Whether the board reads its index (it has a members document) rather than every service."""
+    return BoardMembers.key_for().get() is not None
+
+
+def index_board():
+    """Give a board from before the index (models/board_index.py) every service's row and its members;
+    one read on a board already indexed. Answers whether it indexed. Run by the warmup request.
+
+    The rows come from the services as stored, read in the transaction that writes them,
+    so an event written meanwhile is never undone; rollups from before them wait for
+    `flask rebuild-history`, as they did.
+    """
+    if board_is_indexed():
+        return False
+    keys = Service.query_ours().fetch(keys_only=True)
+    for start in range(0, len(keys), INDEX_BATCH):
+        batch = keys[start:start + INDEX_BATCH]
+        ndb.transactional(retries=audit.TRANSACTION_RETRIES)(
+            lambda batch=batch: BoardRow.write([service for service in ndb.get_multi(batch) if service]))()
+    BoardMembers.rebuild(Service.ids)
+    return True
+

@@ -6,7 +6,7 @@ import datetime
 from google.cloud import ndb
 
 from models.base import SluggedModel, ours
-from models.board_index import BoardShard
+from models.board_index import BoardMembers, BoardRow
 from models.service_list import ServiceList
 from models.times import utcnow
 
@@ -98,6 +98,11 @@ class Service(SluggedModel):
         return cls.query_ours().fetch()
 
     @classmethod
+    def ids(cls):
+        """Every service's id, in one keys-only query."""
+        return [key.id() for key in cls.query_ours().fetch(keys_only=True)]
+
+    @classmethod
     @ndb.tasklet
     def ordered_async(cls):
         """Every service, by name, as a future (to load alongside other reads)."""
@@ -121,23 +126,29 @@ class Service(SluggedModel):
         now = utcnow()
         return cls.insert(
             {**fields, "service_list": ServiceList.key_for_input(list_id), "created": now, "updated": now},
-            then=lambda service: BoardShard.write([service]),
+            then=cls.join_board,
         )
+
+    @staticmethod
+    def join_board(service):
+        """Put a new service's board row and add it to the board's members, in its creation's transaction."""
+        BoardRow.write([service])
+        BoardMembers.change(added=[service.slug])
 
     def update(self, **changes):
         """Change any of name, description, list (empty list removes it from its list)."""
         fields = self.clean_names(changes)
         if "list" in changes:
             fields["service_list"] = ServiceList.key_for_input(changes["list"])
-        return self.modify({**fields, "updated": utcnow()}, then=lambda service: BoardShard.write([service]))
+        return self.modify({**fields, "updated": utcnow()}, then=lambda service: BoardRow.write([service]))
 
     def delete(self):
         """Remove the service and everything below it (its events) in one transaction."""
 
         def delete_children(service):
             keys = [key for key in ndb.Query(ancestor=service.key).fetch(keys_only=True) if key != service.key]
-            ndb.delete_multi(keys)
-            BoardShard.write(removed=[service.slug])
+            ndb.delete_multi(keys)  # its board row among them
+            BoardMembers.change(removed=[service.slug])
             return {"events_deleted": len(keys)}
 
         return self.remove(then=delete_children)

@@ -4,7 +4,7 @@ from google.cloud import ndb
 
 from models.audit import AuditEntry, snapshot
 from models.base import SluggedModel
-from models.board_index import BoardShard
+from models.board_index import BoardRow
 from models.errors import InvalidInput, NotFound
 from models.fields import get_by_slug
 
@@ -49,6 +49,6 @@ class ServiceList(SluggedModel):
                 service.service_list = None
                 service.put()
                 AuditEntry.record("update", service.key, before=before, after=snapshot(service))
-            BoardShard.write(members)
+            BoardRow.write(members)
 
         return self.remove(then=release_services)

@@ -5,8 +5,9 @@ of RPCs. (The stored board settings are the `Board` kind, models/status.py's Ins
 This one read serves the site, the API and the admin; it is also what the page cache
 holds the renders of. Services carry their newest event and day rollups (see
 models/history.py), and the board index (models/board_index.py) holds every
-service's row in a few documents, so neither the number of services nor the size of
-their history changes what a read of the whole board costs: three RPCs.
+service's row in a document whose key is known, so neither the number of services nor
+the size of their history changes what a read of the whole board costs: three RPCs (four
+when a service was added since this process's last read).
 """
 
 import copy
@@ -17,7 +18,8 @@ from collections import defaultdict
 from google.cloud import ndb
 
 from models import history
-from models.board_index import BoardShard, row_of
+from models import board_index
+from models.board_index import row_of
 from models.incident import Incident
 from models.maintenance import Maintenance
 from models.notices import Notices
@@ -174,27 +176,22 @@ class Snapshot:
     def _index(cls):
         """({id: card} of every service, the installation, the notices), in one lookup.
 
-        A board from before the index (until `flask rebuild-history` has run) is read
-        with a query of its services instead.
+        A board from before the index (until it is indexed, models/rebuild.py) is read
+        with a query of its services instead; so is a service whose row is not written yet.
         """
-        futures = BoardShard.read_all_async(Installation.key_for(), Notices.key_for())
-        *shards, installation, notices = [future.result() for future in futures]
+        rows, (installation, notices) = board_index.read(Installation.key_for(), Notices.key_for())
         installation = installation or Installation()
-        if installation.indexed:
-            cards = {}
-            for shard in shards:
-                if shard:
-                    cards.update(cls._cards_of(shard.rows))
-        else:
-            cards = {service.slug: Card.of(service) for service in Service.ordered()}
+        if rows is None:
+            return {service.slug: Card.of(service) for service in Service.ordered()}, installation, notices
+        cards = {}
+        for slug, row in rows.items():
+            if row is not None:
+                if row.card is None:
+                    row.card = Card.of_row(slug, row)
+                cards[slug] = row.card
+        unindexed = [ndb.Key(Service, slug) for slug, row in rows.items() if row is None]
+        cards.update({service.slug: Card.of(service) for service in ndb.get_multi(unindexed) if service})
         return cards, installation, notices
-
-    @staticmethod
-    def _cards_of(rows):
-        """The cards of one index document's rows, made once per version of the document."""
-        if rows.cards is None:
-            rows.cards = {slug: Card.of_row(slug, row) for slug, row in rows.items()}
-        return rows.cards
 
     @classmethod
     def of(cls, services, history_days=0, with_lists=False):

@@ -35,7 +35,7 @@ class Installation(ndb.Model):
 
     default_status = ndb.KeyProperty(kind="Status")
     catalog = ndb.StringProperty()  # set by boards installed when status images were stored; unused
-    # Whether the board index (models/board_index.py) holds every service's row.
+    # Set by versions whose board index was 16 shared documents; no longer read (models/board_index.py).
     indexed = ndb.BooleanProperty(default=False)
 
     @classmethod
@@ -46,19 +46,6 @@ class Installation(ndb.Model):
     def key_for(cls):
         """The one Board key."""
         return ndb.Key(cls, "board")
-
-    @classmethod
-    def mark_indexed(cls):
-        """Note that the board index holds every service (after a full `rebuild-history`)."""
-
-        @ndb.transactional()
-        def txn():
-            installation = cls.load()
-            if not installation.indexed:
-                installation.indexed = True
-                installation.put()
-
-        txn()
 
     @classmethod
     def load(cls):

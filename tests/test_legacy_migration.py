@@ -98,13 +98,13 @@ def assert_rollups_and_index_are_right(app):
 
     from handlers.context import ndb_context
     from models import Event, Service
-    from models.board_index import BoardShard, row_of
+    from models.board_index import BoardRow, row_of
 
     with ndb_context(app):
         services = Service.ordered_by_id()
         assert [s.slug for s in services] == ["data-store", "web-api", "website"]
         for service in services:
-            assert BoardShard.row(service.slug) == row_of(service)
+            assert BoardRow.stored(service.slug) == row_of(service)
             assert Event.rebuild(service.key) is False  # already right
         store = Service.get_by_id("data-store")
     yesterday = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)).date().isoformat()

@@ -3,9 +3,10 @@
 50 clients for 30 s against gunicorn (app.yaml's entrypoint: 2 workers × 4 threads) on
 an emulator that keeps its data on disk; 95 % reads across the pages and the public API,
 5 % authenticated writes (events). 10 s in, the emulator is stopped for 10 s, then
-restarted from its store (the fault phase; the flood phase, tools/soak_flood.py, follows
-on a board of its own). Printed: requests, errors by kind and p50/p99 latency before,
-during and after the fault, writes acknowledged, and writes found afterwards.
+restarted from its store. Printed: requests, errors by kind and p50/p99 latency before,
+during and after the fault, writes acknowledged, and writes found afterwards; the read and
+write p99 outside the fault beside short reads-only and static-file runs; then the alert
+storm (tools/soak_storm.py). The flood phase (tools/soak_flood.py) follows on a board of its own.
 
 Targets: no error before or after the fault; no public read other than 200 during it
 (the last good answer, marked stale, is a 200); every write during it a 503 with
@@ -27,7 +28,7 @@ import threading
 import time
 import urllib.parse
 
-from tools import soak_flood
+from tools import soak_flood, soak_storm
 from tools.emulator import Emulator, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -123,8 +124,13 @@ def found(port, acknowledged):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     seen = set()
     for service in SERVICES:
-        connection.request("GET", f"/api/v1/services/{service}/events")
-        events = json.loads(connection.getresponse().read())["events"]
+        for _ in range(60):  # the app's first seconds back after the emulator (RECOVERY) answer 503
+            connection.request("GET", f"/api/v1/services/{service}/events")
+            response = connection.getresponse()
+            if response.status == 200 or time.sleep(0.5):
+                break
+            response.read()
+        events = json.loads(response.read())["events"]
         seen |= {(service, event["message"]) for event in events}
     return len(acknowledged & seen)
 
@@ -177,6 +183,7 @@ def fault():
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             connection.request("GET", path)
             connection.getresponse().read()
+        baselines = soak_storm.baselines(port, READS)  # the same server's reads-only and static p99
         load.started = time.monotonic()
         clients = [threading.Thread(target=load.client, args=(n,), daemon=True) for n in range(CLIENTS)]
         for thread in clients:
@@ -190,7 +197,9 @@ def fault():
         print(f"{load.fault[1]:5.1f} s: the emulator is back, from its store", flush=True)
         for thread in clients:
             thread.join()
-        return report(load, found(port, load.acknowledged))
+        passed = report(load, found(port, load.acknowledged))
+        soak_storm.main_phase_summary(load.results, load.phase, baselines)
+        return soak_storm.run(ROOT, env, port, token) and passed
     finally:
         if server is not None:
             os.killpg(server.pid, 15)
