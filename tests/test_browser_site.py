@@ -62,8 +62,10 @@ def test_front_page_shows_each_services_current_status(page, live_server):
     sms = page.locator('tr[data-service="sms"]')
     assert "Note:" in sms.inner_text() and "Scheduled maintenance" in sms.inner_text()
     assert page.locator(".banner .affected").inner_text().strip() == "Email: Warning"
-    payments_days = page.locator('tr[data-service="payments"] td.day img')
-    assert "Down" in payments_days.nth(3).get_attribute("alt")
+    # 90 bars, oldest first: the fourth from the right is three days ago.
+    payments_bars = page.locator('tr[data-service="payments"] .bar .tip')
+    assert payments_bars.count() == 90
+    assert "Down" in payments_bars.nth(86).text_content()
 
 
 def test_summary_shows_each_lists_worst_status(page, live_server):

@@ -13,7 +13,7 @@ import pytest
 import webtest
 
 from tests.fixtures.datastore import ADMIN_EMAIL, make_app, on_fresh_namespace
-from models import ApiToken, Event, Service, ServiceList, install
+from models import ApiToken, Event, Installation, Service, ServiceList, install
 from tools.emulator import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -267,6 +267,7 @@ def test_the_cron_rebuild_repairs_bulk_written_history_once_and_only_app_engine_
     app = make_app()
     with app.app_context(), ndb_context(app):
         install()
+        Installation.choose_front_page("grid")
         service = Service.create("Imported", "Written in bulk.")
         moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=3)
         ndb.put_multi([Event(parent=service.key, timestamp=moment, message="Imported outage.",

@@ -5,7 +5,7 @@ import functools
 from flask import url_for
 from markupsafe import Markup, escape
 
-from models import image_path
+from models import glance, image_path
 
 
 def isotime(timestamp):
@@ -73,6 +73,24 @@ class DayCells:
         return self.kinds[key]
 
 
+class BarStrip:
+    """Writes a service's day bars: a link to each day's events whose text (the bar's text
+    alternative, shown as its tooltip on hover and focus) says the worst status and its time.
+
+    Written in Python rather than the template, like DayCells: 90 bars a service."""
+
+    def __call__(self, bars, service_url, name):
+        """The <ol> of `bars` (oldest first), each linking below `service_url`."""
+        base = escape(service_url)
+        items = [
+            f'<li class="bar b-{bar.level}"><a href="{base}/{bar.date:%Y/%m/%d}">'
+            f'<span class="tip">{escape(bar.label())}</span></a></li>'
+            for bar in bars
+        ]
+        return Markup(f'<ol class="bar-strip" aria-label="{escape(name)}, last {len(bars)} days">'
+                      + "".join(items) + "</ol>")
+
+
 def row_markup(row, board, macro):
     """`macro(row)`: a service's row of the board, written once per card and board signature.
 
@@ -100,5 +118,7 @@ def register(app):
     app.add_template_filter(duration)
     app.add_template_global(DayCells, "day_cells")
     app.add_template_global(row_markup)
+    app.add_template_global(BarStrip(), "bar_strip")
+    app.add_template_global(glance.bars_of)
     app.add_template_global(icon_url)
     app.add_template_global(status_icon)
