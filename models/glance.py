@@ -9,6 +9,7 @@ days, which is how far back the calendar goes.
 import calendar
 import dataclasses
 import datetime
+import functools
 
 from models import history, uptime
 from models.snapshot import worst_of
@@ -36,20 +37,13 @@ class Bar:
     seconds: float = 0.0  # time in `worst` that day (in a normal status when there is none)
     counted: float = 0.0  # the day's seconds the service existed for (0: no data)
     services: int = 0  # on the board's calendar: how many services had `worst` that day
+    # The class the bar is coloured by: none, normal, maintenance, warning, error, critical.
+    level: str = "none"
 
     @property
     def known(self):
         """Whether the day holds any counted time (not before the service existed, not to come)."""
         return self.counted > 0
-
-    @property
-    def level(self):
-        """The class the bar is coloured by: none, normal, maintenance, warning, error, critical."""
-        if not self.known:
-            return "none"
-        if self.worst is None:
-            return "normal"
-        return "maintenance" if self.worst.slug == uptime.MAINTENANCE_STATUS else self.worst.level.lower()
 
     def status_text(self):
         """What the day's worst was, in words."""
@@ -68,25 +62,48 @@ class Bar:
 
     def label(self):
         """The bar's text alternative: date, worst status and the time spent in it."""
-        when = self.date.strftime("%-d %b %Y")
         time = self.time_text()
-        return f"{when}: {self.status_text()}" + (f" {time}" if time else "")
+        return f"{_day_text(self.date)}: {self.status_text()}" + (f" {time}" if time else "")
 
 
-def _service_days(row, board, dates, now):
-    """(Bars of `dates` (newest first), {status id: seconds} of each date) for one board row."""
+@functools.lru_cache(maxsize=512)
+def _day_text(date):
+    return date.strftime("%-d %b %Y")
+
+
+def _level_of(slug, status):
+    """The colour class of a day whose worst is `status` (its id `slug`)."""
+    if status is None:
+        return "normal"
+    return "maintenance" if slug == uptime.MAINTENANCE_STATUS else status.level.lower()
+
+
+def _service_days(row, board, dates, now, before_today=False):
+    """(Bars of `dates` (newest first, from today, or from yesterday when `before_today`),
+    {status id: seconds} of each date) for one board row."""
     card = row.service
-    status_id = row.status.slug if row.status else None
+    # Status ids from the board's own map: a Status's slug is its key's id, slow to read 18,000 times.
+    slugs = {id(status): slug for slug, status in board.by_slug.items()}
+    status_id = slugs.get(id(row.status)) if row.status else None
+    held = card.status_id
+    if before_today:  # what was in force at yesterday's end: today's start, if today had an event
+        today = (card.days or {}).get(now.date().isoformat())
+        status_id = held = today["start"] if today else held
+        status_id = status_id if status_id in board.by_slug or status_id is None else None
     worst_days = board.worst_days(card.days, status_id, dates)
-    spent = history.per_day(card.days, card.status_id, dates, now, uptime.began(card))
-    default = board.default.slug if board.default else None
+    spent = history.per_day(card.days, held, dates, now, uptime.began(card))
+    default = board.default_key.id() if board.default_key else None
     bars = []
     for day, seconds in zip(worst_days, spent):
         counted = sum(seconds.values())
-        in_worst = counted
+        if not counted:
+            bars.append(Bar(day.date))
+            continue
+        in_worst, slug = counted, None
         if day.worst is not None:
-            in_worst = seconds.get(day.worst.slug, 0.0) + (seconds.get("", 0.0) if day.worst.slug == default else 0.0)
-        bars.append(Bar(day.date, day.worst if counted else None, in_worst, counted))
+            slug = slugs.get(id(day.worst))
+            in_worst = seconds.get(slug, 0.0) + (seconds.get("", 0.0) if slug == default else 0.0)
+        bars.append(Bar(day.date, day.worst, in_worst, counted, level=_level_of(slug, day.worst)))
     return bars, spent
 
 
@@ -96,10 +113,29 @@ def dates_back(days, now):
 
 
 def bars_of(row, board, now=None, days=BAR_DAYS):
-    """(The row's bars for its last `days` days, oldest first, its Uptime over them)."""
+    """(The row's bars for its last `days` days, oldest first, its Uptime over them).
+
+    The days before today are worked out once per card and board signature (the board's
+    statuses, default and date: models/snapshot.py), as the board's rows are; only today,
+    still going, is worked out on each render."""
     now = now or utcnow()
-    bars, spent = _service_days(row, board, dates_back(days, now), now)
-    return bars[::-1], uptime.figure_of(_summed(spent), board, days)
+    past, past_spent = past_bars(row, board, now, days)
+    today, spent = _service_days(row, board, dates_back(1, now), now)
+    totals = dict(past_spent)
+    for status, seconds in spent[0].items():
+        totals[status] = totals.get(status, 0.0) + seconds
+    return past + today, uptime.figure_of(totals, board, days)
+
+
+def past_bars(row, board, now, days=BAR_DAYS):
+    """(The bars of the `days` - 1 days before today, oldest first, their {status id: seconds} summed)."""
+    key = ("bars", board.signature, days)
+    found = row.service.derived.get(key)
+    if found is None:
+        bars, spent = _service_days(row, board, dates_back(days, now)[1:], now, before_today=True)
+        found = (bars[::-1], _summed(spent))
+        row.service.remember(key, found)
+    return found
 
 
 def _summed(spent):
@@ -165,4 +201,5 @@ def _combined(date, bars, single):
     known = [bar for bar in bars if bar.known]
     worst = worst_of(bar.worst for bar in known)
     services = sum(1 for bar in known if worst is not None and bar.worst is worst) if worst else len(known)
-    return Bar(date, worst, 0.0, sum(bar.counted for bar in known), services)
+    level = next((bar.level for bar in known if bar.worst is worst), "none") if known else "none"
+    return Bar(date, worst, 0.0, sum(bar.counted for bar in known), services, level)

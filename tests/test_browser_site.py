@@ -63,7 +63,7 @@ def test_front_page_shows_each_services_current_status(page, live_server):
     assert "Note:" in sms.inner_text() and "Scheduled maintenance" in sms.inner_text()
     assert page.locator(".banner .affected").inner_text().strip() == "Email: Warning"
     # 90 bars, oldest first: the fourth from the right is three days ago.
-    payments_bars = page.locator('tr[data-service="payments"] .bar .tip')
+    payments_bars = page.locator('tr[data-service="payments"] .bar-strip li span')
     assert payments_bars.count() == 90
     assert "Down" in payments_bars.nth(86).text_content()
 

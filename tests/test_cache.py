@@ -77,7 +77,7 @@ def public_paths(client):
         "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json",
         "/", "/summary", "/service-lists", "/service-lists/list-0", "/services/service-000",
         f"/services/service-000/{datetime.date.today():%Y}", "/rss", "/atom", "/rss?services=service-001",
-        "/documentation", "/robots.txt",
+        "/documentation", "/robots.txt", "/uptime", "/services/service-000/uptime",
         "/api/v1/services", "/api/v1/services/service-000", "/api/v1/services/service-000/events",
         "/api/v1/services/service-000/events/current", f"/api/v1/services/service-000/events/{sid}",
         "/api/v1/statuses", "/api/v1/statuses/up", "/api/v1/service-lists", "/api/v1/service-lists/list-0",

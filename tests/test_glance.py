@@ -53,9 +53,9 @@ def shown(module_app):
 
 
 def bars(page, service_id):
-    """The (class, text alternative) of each bar of a service, oldest first."""
+    """The (class, text alternative) of each bar of a service, oldest first (a normal day has no class)."""
     row = page.html.select_one(f'tr[data-service="{service_id}"]')
-    return [(li["class"][1], li.select_one("a .tip").text) for li in row.select("ol.bar-strip li.bar")]
+    return [(li.get("class", ["b-normal"])[0], li.select_one("a span").text) for li in row.select("ol.bar-strip > li")]
 
 
 def counted_seconds(days):
@@ -157,7 +157,7 @@ def test_the_board_setting_switches_the_front_page_between_bars_and_grid(client,
     Event.post(Service.create("Solo", "One service."), "Down.", "down")
     sign_in_locally(client)
     bars_page = client.get("/")
-    assert bars_page.html.select('tr[data-service="solo"] li.bar') and not bars_page.html.select("td.day")
+    assert bars_page.html.select('tr[data-service="solo"] .bar-strip li') and not bars_page.html.select("td.day")
     assert bars(bars_page, "solo")[-1][0] == "b-error"
     form = client.get("/admin/settings").forms["settings-form"]
     assert form["front_page"].value == "bars"
@@ -165,7 +165,7 @@ def test_the_board_setting_switches_the_front_page_between_bars_and_grid(client,
     form.submit(status=302)
     grid = client.get("/")
     cells = grid.html.select('tr[data-service="solo"] td.day')
-    assert len(cells) == 5 and "Down" in cells[0].img["alt"] and not grid.html.select("li.bar")
+    assert len(cells) == 5 and "Down" in cells[0].img["alt"] and not grid.html.select(".bar-strip")
     assert _rpcs(grid) == _rpcs(bars_page)
     entry = client.get("/admin/audit").html.text
     assert "front_page" in entry and "grid" in entry

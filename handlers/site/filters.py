@@ -77,18 +77,40 @@ class BarStrip:
     """Writes a service's day bars: a link to each day's events whose text (the bar's text
     alternative, shown as its tooltip on hover and focus) says the worst status and its time.
 
-    Written in Python rather than the template, like DayCells: 90 bars a service."""
+    Written in Python rather than the template, like DayCells: 90 bars a service, the days
+    before today written once per card and board signature (models/glance.py's past_bars)."""
 
-    def __call__(self, bars, service_url, name):
-        """The <ol> of `bars` (oldest first), each linking below `service_url`."""
+    def __call__(self, row, board, now, days, service_url):
+        """(The <ol> of the row's bars, oldest first, each linking below `service_url`; its Uptime)."""
+        bars, figure = glance.bars_of(row, board, now, days)
+        key = ("bar-markup", board.signature, days)
+        past = row.service.derived.get(key)
+        if past is None:
+            past = self._items(bars[:-1], service_url)
+            row.service.remember(key, past)
+        name = escape(row.service.name)
+        strip = (f'<ol class="bar-strip" aria-label="{name}, last {len(bars)} days">'
+                 f"{past}{self._items(bars[-1:], service_url)}</ol>")
+        return Markup(strip), figure
+
+    @staticmethod
+    def _items(bars, service_url):
         base = escape(service_url)
-        items = [
-            f'<li class="bar b-{bar.level}"><a href="{base}/{bar.date:%Y/%m/%d}">'
-            f'<span class="tip">{escape(bar.label())}</span></a></li>'
+        return "".join(
+            f'<li{_bar_class(bar.level)}><a href="{base}/{_day_path(bar.date)}"><span>{escape(bar.label())}</span></a></li>'
             for bar in bars
-        ]
-        return Markup(f'<ol class="bar-strip" aria-label="{escape(name)}, last {len(bars)} days">'
-                      + "".join(items) + "</ol>")
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def _bar_class(level):
+    # Most days are normal: their bars take the strip's default colour and carry no class.
+    return "" if level == "normal" else f' class="b-{level}"'
+
+
+@functools.lru_cache(maxsize=512)
+def _day_path(date):
+    return date.strftime("%Y/%m/%d")
 
 
 def row_markup(row, board, macro):
@@ -119,6 +141,5 @@ def register(app):
     app.add_template_global(DayCells, "day_cells")
     app.add_template_global(row_markup)
     app.add_template_global(BarStrip(), "bar_strip")
-    app.add_template_global(glance.bars_of)
     app.add_template_global(icon_url)
     app.add_template_global(status_icon)
