@@ -178,3 +178,22 @@ def test_the_board_setting_switches_the_front_page_between_bars_and_grid(client,
 
 def _rpcs(response):
     return int(re.search(r'datastore;desc="rpc=(\d+)"', response.headers["Server-Timing"]).group(1))
+
+
+def test_bars_worked_out_in_two_parts_match_one_walk_back_from_now(ndb_context):
+    """The days before today are kept per card; with an event today they start from its status."""
+    from models import Snapshot, glance
+
+    install()
+    with times.shifted(datetime.timedelta(days=-120)):
+        service = Service.create("Split", "Changes today.")
+    Event.post(service, "Down.", "down", at=midnight() - datetime.timedelta(days=2, hours=-5))
+    Event.post(Service.get_or_404("split"), "Slow.", "warning", at=min(midnight() + datetime.timedelta(seconds=1), utcnow()))
+    board = Snapshot.now()
+    row, now = board.rows[0], utcnow()
+    bars, figure = glance.bars_of(row, board, now)
+    whole, spent = glance._service_days(row, board, glance.dates_back(90, now), now)
+    assert [(bar.level, bar.label()) for bar in bars] == [(bar.level, bar.label()) for bar in whole[::-1]]
+    # Down from two days ago until a warning today: today's worst is still the outage.
+    assert [bar.level for bar in bars[-4:]] == ["normal", "error", "error", "error"]
+    assert figure.percent == pytest.approx(glance.uptime.figure_of(glance._summed(spent), board, 90).percent)
