@@ -101,23 +101,38 @@ def seconds_into_day(moment):
 def durations(days, current, dates, now, created=None):
     """{status id ("" for the default): seconds} spent over `dates` (consecutive, newest first,
     the newest being today) up to `now`, given the `current` status id (None: the default).
+    Time before `created` (the service's creation) is not counted; see `per_day`."""
+    totals = {}
+    for day in per_day(days, current, dates, now, created):
+        for status, seconds in day.items():
+            totals[status] = totals.get(status, 0.0) + seconds
+    return totals
+
+
+def per_day(days, current, dates, now, created=None):
+    """[{status id ("" for the default): seconds}] spent on each of `dates` (consecutive, newest
+    first, the newest being today) up to `now`, given the `current` status id (None: the default):
+    what a day's bar and a calendar's month are made of.
 
     Walking back from now: a day with a rollup spent its "secs", then from its last change
     to its end (or now) the status in force after it; a day without one spent all of it in
-    the status in force. Time before `created` (the service's creation) is not counted.
+    the status in force. Time before `created` (the service's creation) is not counted: a day
+    wholly before it is an empty dict.
     """
     days = days or {}
     in_force = current or ""
-    totals = {}
-
-    def add(status, seconds):
-        if seconds > 0:
-            totals[status or ""] = totals.get(status or "", 0.0) + seconds
-
+    result = []
     for date in dates:
+        spent = {}
+        result.append(spent)
         if created is not None and date < created.date():
-            break
-        end = seconds_into_day(now) if date == now.date() else 86400.0
+            continue
+
+        def add(status, seconds):
+            if seconds > 0:
+                spent[status or ""] = spent.get(status or "", 0.0) + seconds
+
+        end = seconds_into_day(now) if date == now.date() else DAY_SECONDS
         record = days.get(date.isoformat())
         opening = seconds_into_day(created) if created is not None and date == created.date() else 0.0
         if record is None:
@@ -131,4 +146,4 @@ def durations(days, current, dates, now, created=None):
             add(status, seconds)
         add(in_force, end - max(last, opening))
         in_force = record["start"] or ""
-    return totals
+    return result

@@ -25,7 +25,7 @@ from models.maintenance import Maintenance
 from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
-from models.status import Installation, Status
+from models.status import DEFAULT_FRONT_PAGE, Installation, Status
 from models.times import ONE_DAY, utc_midnight
 
 # What a card keeps of what boards worked out from it (see Card.derived).
@@ -119,7 +119,9 @@ class Group:
 class Snapshot:
     """Statuses, lists and some services with their current state and (optionally) day history."""
 
-    def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None):
+    def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None, front_page=None):
+        # What the front page shows (models/status.py's FRONT_PAGES), as the board's settings say.
+        self.front_page = front_page or DEFAULT_FRONT_PAGE
         # Open and recent incidents and maintenance windows (models/notices.py), read with the index.
         self.notices = notices or Notices()
         self.statuses = sorted(statuses, key=lambda s: (s.severity, s.name.lower()))
@@ -164,7 +166,7 @@ class Snapshot:
         lists = ServiceList.query().fetch_async()
         cards, installation, notices = cls._index()
         return cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days,
-                   notices)
+                   notices, installation.front_page)
 
     @classmethod
     def cards_and_notices(cls):
@@ -219,11 +221,14 @@ class Snapshot:
 
     def _days(self, days, status_id):
         """The day cells of a service's rollups, given its current status id (ids, not keys: speed)."""
-        if not self.days:
-            return []
+        return self.worst_days(days, status_id, self.days) if self.days else []
+
+    def worst_days(self, days, status_id, dates):
+        """A Day of each of `dates` (consecutive, newest first, the newest today): the worst
+        non-normal status of that day, given a service's rollups and current status id."""
         current, default = status_id, self._default_slug
         result = []
-        for date, (seen, note) in zip(self.days, history.cells(days, current, self.days)):
+        for date, (seen, note) in zip(dates, history.cells(days, current, dates)):
             known = [slug or default for slug in seen if (slug or default) in self._severity]
             worst = max(known, key=self._severity.get, default=None)
             result.append(Day(date, self.by_slug[worst] if worst and self._severity[worst] else None, note))

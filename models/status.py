@@ -2,13 +2,16 @@
 
 from google.cloud import ndb
 
-from models.audit import AuditEntry, snapshot
+from models.audit import AuditEntry, change, snapshot
 from models.base import SluggedModel, ours
 from models.errors import Conflict, InvalidInput
 from models.fields import clean_text, parse_bool
 from models.status_image import StatusImage
 
 LEVELS = ("NORMAL", "WARNING", "ERROR", "CRITICAL")
+# What the front page shows: every service's 90-day bars, or the grid of its last few days.
+FRONT_PAGES = {"bars": "90-day bars with each service's uptime", "grid": "Grid of the last few days"}
+DEFAULT_FRONT_PAGE = "bars"
 
 
 def clean_level(value):
@@ -37,6 +40,8 @@ class Installation(ndb.Model):
     catalog = ndb.StringProperty()  # set by boards installed when status images were stored; unused
     # Set by versions whose board index was 16 shared documents; no longer read (models/board_index.py).
     indexed = ndb.BooleanProperty(default=False)
+    # What the front page shows (FRONT_PAGES); None, as on a board stored before it was kept, is the default.
+    front_page = ndb.StringProperty(choices=tuple(FRONT_PAGES))
 
     @classmethod
     def _get_kind(cls):
@@ -46,6 +51,20 @@ class Installation(ndb.Model):
     def key_for(cls):
         """The one Board key."""
         return ndb.Key(cls, "board")
+
+    @classmethod
+    def choose_front_page(cls, front_page):
+        """Set what the front page shows (one of FRONT_PAGES), audited like every board change."""
+        if front_page not in FRONT_PAGES:
+            raise InvalidInput(f"'front_page' must be one of {', '.join(FRONT_PAGES)}.")
+
+        def apply(installation):
+            if (installation.front_page or DEFAULT_FRONT_PAGE) == front_page:
+                return None
+            installation.front_page = front_page
+            return "update"
+
+        return change(cls.key_for(), "board", apply)
 
     @classmethod
     def load(cls):

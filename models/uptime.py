@@ -43,17 +43,17 @@ class Uptime:
         return 100.0 - self.share("down") if self.counted else None
 
 
-def of(card, board, days, now=None):
-    """The Uptime of the service `card` over `days` days up to `now`, with `board`'s statuses."""
-    now = now or utcnow()
-    dates = [(now - n * ONE_DAY).date() for n in range(days)]
-    # Counted from the service's creation or its first event, whichever is earlier: events
-    # can be dated before the entity (a migration from 1.x, a back-dated post).
-    began = min(filter(None, (card.created, history.first_event(card.days, card.created))), default=None)
-    totals = history.durations(card.days, card.status_id, dates, now, began)
+def began(card):
+    """When a service's counted time begins: its creation or its first event, whichever is earlier
+    (events can be dated before the entity: a migration from 1.x, a back-dated post)."""
+    return min(filter(None, (card.created, history.first_event(card.days, card.created))), default=None)
+
+
+def figure_of(spent, board, days):
+    """The Uptime made of `spent` ({status id ("" for the default): seconds}) with `board`'s statuses."""
     default = board.default.slug if board.default else None
     figure = Uptime(days)
-    for status_id, seconds in totals.items():
+    for status_id, seconds in spent.items():
         status_id = status_id or default
         if status_id == MAINTENANCE_STATUS:
             kind = "maintenance"
@@ -62,3 +62,11 @@ def of(card, board, days, now=None):
             kind = KIND_OF_LEVEL[status.level] if status else "up"
         setattr(figure, kind, getattr(figure, kind) + seconds)
     return figure
+
+
+def of(card, board, days, now=None):
+    """The Uptime of the service `card` over `days` days up to `now`, with `board`'s statuses."""
+    now = now or utcnow()
+    dates = [(now - n * ONE_DAY).date() for n in range(days)]
+    totals = history.durations(card.days, card.status_id, dates, now, began(card))
+    return figure_of(totals, board, days)

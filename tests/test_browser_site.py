@@ -35,6 +35,8 @@ PAGES = [
     ("/service-lists/messaging", "Email delivery to some providers is delayed."),
     ("/summary", "Messaging"),
     ("/documentation", "Status banner for your site"),
+    ("/uptime", "Each day shows its worst status"),
+    ("/services/payments/uptime", "Uptime of Payments"),
 ]
 
 
@@ -62,8 +64,30 @@ def test_front_page_shows_each_services_current_status(page, live_server):
     sms = page.locator('tr[data-service="sms"]')
     assert "Note:" in sms.inner_text() and "Scheduled maintenance" in sms.inner_text()
     assert page.locator(".banner .affected").inner_text().strip() == "Email: Warning"
-    payments_days = page.locator('tr[data-service="payments"] td.day img')
-    assert "Down" in payments_days.nth(3).get_attribute("alt")
+    # 90 bars, oldest first: the fourth from the right is three days ago.
+    payments_bars = page.locator('tr[data-service="payments"] .bar-strip li span')
+    assert payments_bars.count() == 90
+    assert "Down" in payments_bars.nth(86).text_content()
+
+
+def test_day_bars_work_by_keyboard_and_show_their_tooltip_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    open_page(page, live_server, "/")
+    strip = page.locator('tr[data-service="payments"] .bar-strip')
+    # A phone shows the last 30 days, each bar at least a few pixels wide.
+    shown = strip.locator("li:visible")
+    assert shown.count() == 30 and shown.first.bounding_box()["width"] >= 5
+    # One tab stop per strip, its newest day; the arrow keys move along it.
+    assert strip.locator('a[tabindex="0"]').count() == 1
+    strip.locator("a").last.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused.endswith(days_ago(3))
+    tip = strip.locator("a:focus span")
+    assert "Down for 1 h 30 min" in tip.inner_text() and tip.bounding_box()["width"] > 100
+    context.close()
 
 
 def test_summary_shows_each_lists_worst_status(page, live_server):

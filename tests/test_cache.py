@@ -13,7 +13,7 @@ import pytest
 import webtest
 
 from tests.fixtures.datastore import ADMIN_EMAIL, make_app, on_fresh_namespace
-from models import ApiToken, Event, Service, ServiceList, install
+from models import ApiToken, Event, Installation, Service, ServiceList, install
 from tools.emulator import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def public_paths(client):
         "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json",
         "/", "/summary", "/service-lists", "/service-lists/list-0", "/services/service-000",
         f"/services/service-000/{datetime.date.today():%Y}", "/rss", "/atom", "/rss?services=service-001",
-        "/documentation", "/robots.txt",
+        "/documentation", "/robots.txt", "/uptime", "/services/service-000/uptime",
         "/api/v1/services", "/api/v1/services/service-000", "/api/v1/services/service-000/events",
         "/api/v1/services/service-000/events/current", f"/api/v1/services/service-000/events/{sid}",
         "/api/v1/statuses", "/api/v1/statuses/up", "/api/v1/service-lists", "/api/v1/service-lists/list-0",
@@ -267,6 +267,7 @@ def test_the_cron_rebuild_repairs_bulk_written_history_once_and_only_app_engine_
     app = make_app()
     with app.app_context(), ndb_context(app):
         install()
+        Installation.choose_front_page("grid")
         service = Service.create("Imported", "Written in bulk.")
         moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=3)
         ndb.put_multi([Event(parent=service.key, timestamp=moment, message="Imported outage.",

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from google.cloud import ndb
 
-from models import Event, Service, install
+from models import Event, Installation, Service, install
 
 
 def midnight():
@@ -25,6 +25,7 @@ def import_events(service, *events):
 def imported(ndb_context):
     """'imported': warning three days ago, down since yesterday, written in bulk; 'web-api': posted as usual."""
     install()
+    Installation.choose_front_page("grid")
     Event.post(Service.create("Web API", "The REST API."), "All good.", "up")
     service = Service.create("Imported", "Written in bulk.")
     import_events(service, (3, 9, "warning", "Imported slowness."), (1, 10, "down", "Imported outage."))

@@ -7,7 +7,7 @@ import webtest
 from google.cloud import ndb
 
 from tests.fixtures.datastore import make_app
-from models import Event, Service, ServiceList, install
+from models import Event, Installation, Service, ServiceList, install
 
 LISTS = 5
 SERVICES = 50
@@ -33,6 +33,7 @@ def big_board(emulator):
     now = utcnow()
     with app.app_context(), ndb_context(app):
         install()
+        Installation.choose_front_page("grid")  # the bars of a big board: tests/test_glance.py
         for n in range(LISTS):
             ServiceList.create(f"List {n}", f"Group {n}.")
         services = [

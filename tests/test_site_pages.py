@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from models import Event, Service, ServiceList, install
+from models import Event, Installation, Service, ServiceList, install
 from tests.fixtures.datastore import make_client
 
 XSS = "<script>alert(1)</script>"
@@ -20,8 +20,10 @@ def midnight():
 
 
 def arrange():
-    """Two lists, three services and a little history, arranged through the models."""
+    """Two lists, three services and a little history, arranged through the models, on a board
+    whose front page shows the grid (tests/test_glance.py reads the bars)."""
     install()
+    Installation.choose_front_page("grid")
     ServiceList.create("Core", "The API and the site.")
     ServiceList.create("Messaging", "Email and SMS.")
     services = {
@@ -134,6 +136,7 @@ def test_history_days_is_configurable(emulator):
 
         with ndb_context(app):
             install()
+            Installation.choose_front_page("grid")
             Service.create("Solo", "One service.")
     assert len(client.get("/").html.select("thead th.day-col")) == 9
 

@@ -6,7 +6,7 @@ come in, whom changes are attributed to) and `crud` the create / edit / delete s
 
 from handlers.admin import admins, audit, board, credentials, incidents, lists, services, statuses  # noqa: F401
 from handlers.admin import maintenance, upgrade  # noqa: F401 (their routes)
-from handlers.admin import integrations, probes, subscribers  # noqa: F401 (their routes)
+from handlers.admin import integrations, probes, settings, subscribers  # noqa: F401 (their routes)
 from handlers.admin.blueprint import bp
 
 

@@ -15,6 +15,7 @@ from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 from models.incident import IMPACTS, POSTMORTEM_MAX, TITLE_MAX
 from models.incident import STATES as INCIDENT_STATES
 from models.integrations import KINDS
+from models.status import FRONT_PAGES
 from models.subscribers import FORMATS
 
 
@@ -214,3 +215,9 @@ class ProbeForm(FlaskForm):
                             validators=[NumberRange(1, 86400)])
     threshold = IntegerField("Failures in a row that post Down", default=3, validators=[NumberRange(1, 20)])
     recovery = IntegerField("Successes in a row that post Up again", default=2, validators=[NumberRange(1, 20)])
+
+
+class BoardSettingsForm(FlaskForm):
+    """The board's settings: what the front page shows."""
+
+    front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])

@@ -1,6 +1,7 @@
 """The public status site: pages, archives, feeds and the API documentation page."""
 
 from handlers.site import badges, filters, incidents, maintenance  # noqa: F401 (badges, incidents, maintenance: their routes)
+from handlers.site import glance  # noqa: F401 (its routes)
 from handlers.site.archives import DayConverter
 from handlers.site.views import bp
 

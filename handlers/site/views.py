@@ -14,7 +14,7 @@ from handlers.routes import (BOARD, META, NAMES_MAX, SITE, comma_set, declare, p
 from handlers.site import feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
-from models import LEVELS, Snapshot, Event, Service, ServiceList, uptime, utcnow
+from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime, utcnow
 from models.event import PAGE as EVENTS_PAGE
 
 bp = declare(Blueprint("site", __name__), SITE)
@@ -26,12 +26,15 @@ REFRESH_SECONDS = 60
 @bp.get("/")
 @reads(BOARD)
 def index():
-    """The board: overall banner, every service's status by list, and the recent history."""
+    """The board: overall banner, every service's status by list, and its recent history as the
+    board's settings choose (90-day bars with uptime, or the grid of the last few days)."""
     board = Snapshot.now(current_app.config["HISTORY_DAYS"])
     incidents = [incident for incident in board.incidents() if incident.is_open]
     windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
+    # The board's setting: 90-day bars (drawn from the rows' rollups, no read more) or the grid.
+    bars = glance.BAR_DAYS if board.front_page == "bars" else 0
     return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
-                           incidents=incidents, windows=windows, now=utcnow())
+                           incidents=incidents, windows=windows, now=utcnow(), bars=bars)
 
 
 @bp.get("/services/<service_id>")

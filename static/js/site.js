@@ -30,6 +30,7 @@
             if (next && current) {
               current.replaceWith(document.adoptNode(next));
               localiseTimes(document.getElementById(id));
+              barStrips(document.getElementById(id));
             }
           });
         })
@@ -37,7 +38,34 @@
     }, seconds * 1000);
   }
 
+  // The day bars: one tab stop per strip (its newest day), the arrow keys, Home and End move
+  // along it; on a touch screen the first tap on a bar shows its tooltip, the second opens the day.
+  function barStrips(root) {
+    root.querySelectorAll(".bar-strip").forEach(function (strip) {
+      var links = Array.prototype.slice.call(strip.querySelectorAll("a"));
+      links.forEach(function (link, index) { link.tabIndex = index === links.length - 1 ? 0 : -1; });
+      strip.addEventListener("keydown", function (event) {
+        var shown = links.filter(function (link) { return link.offsetParent !== null; });
+        var at = shown.indexOf(document.activeElement);
+        var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: shown.length - 1 }[event.key];
+        if (at < 0 || to === undefined || to < 0 || to >= shown.length) return;
+        event.preventDefault();
+        links.forEach(function (link) { link.tabIndex = -1; });
+        shown[to].tabIndex = 0;
+        shown[to].focus();
+      });
+      strip.addEventListener("click", function (event) {
+        var link = event.target.closest("a");
+        if (!link || !window.matchMedia("(hover: none)").matches || strip.dataset.shown === link.href) return;
+        event.preventDefault();
+        strip.dataset.shown = link.href;
+        link.focus();
+      });
+    });
+  }
+
   localiseTimes(document);
+  barStrips(document);
   var refresh = document.querySelector('meta[name="refresh-seconds"]');
   if (refresh) refreshBoard(parseInt(refresh.content, 10) || 60);
 })();
