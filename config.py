@@ -73,6 +73,14 @@ def from_environment(env=os.environ, secret_source=None):
         # and answers. Answers about missing things (404s) have a small pool of their own.
         "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),
         "CACHE_MAX_ENTRIES": int(env.get("CACHE_MAX_ENTRIES", "2000")),
+        # --- load shedding (handlers/shedding.py) ------------------------------
+        # Costly renders (pages of hundreds of events) at once per process, and how long a
+        # request waits for a free slot before it is answered 503 with Retry-After.
+        "COSTLY_RENDERS": int(env.get("COSTLY_RENDERS", "2")),
+        "COSTLY_WAIT_SECONDS": float(env.get("COSTLY_WAIT_SECONDS", "0.25")),
+        # Renders of public answers (page cache misses) at once per process: one fewer than
+        # gunicorn's threads (app.yaml), so one is always free for cache hits.
+        "RENDERS": int(env.get("RENDERS", "3")),
         # Seconds a Datastore RPC may take. A public read has a stale answer to fall back on, so
         # it gives up soon; the local emulator is slower than the Datastore, so it gets longer.
         "DATASTORE_READ_DEADLINE": float(env.get("DATASTORE_READ_DEADLINE") or (5 if on_emulator else 1)),

@@ -7,7 +7,8 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import admin, api, auth, bodies, cli, errors, hooks, routes, security, site, subscribe, tasks, warmup
+from handlers import (admin, api, auth, bodies, cli, errors, hooks, routes, security, shedding, site, subscribe, tasks,
+                      warmup)
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import sealed
@@ -28,6 +29,8 @@ def create_app(test_config=None, secret_source=None):
 
     errors.register(app)
     routes.register(app)
+    # Right after the query arguments are checked: a shed request does nothing else.
+    shedding.register(app)
     security.register(app)
     site.register(app)
     cli.register(app)

@@ -80,6 +80,10 @@ OVERLAP = datetime.timedelta(seconds=60)
 # Datastore's, and the emulator's, hold 300). More than that in the window: everything is stale.
 POLL_ROWS = 300
 LARGEST_ENTRY = 4 * 1024 * 1024
+# Costly routes (handlers/routes.py) answer pages of hundreds of events, one per date range and
+# cursor, which anyone can mint: larger ones are rendered each time (within the shedding limit,
+# handlers/shedding.py) rather than fill the pool, so its bytes stay the board's.
+LARGEST_COSTLY_ENTRY = 128 * 1024
 # Answers about things that do not exist (404s) have a pool of their own, small, so that
 # asking for many made-up URLs can never push the board out of the cache.
 MISSING_MAX_ENTRIES = 256
@@ -288,7 +292,8 @@ class PageCache:
         etag = hashlib.sha256(body).hexdigest()[:32]
         headers.append(("ETag", quote_etag(etag)))
         entry = Entry(status, headers, body, etag, tags, versions, utcnow())
-        if self.enabled and len(body) <= LARGEST_ENTRY:
+        largest = LARGEST_COSTLY_ENTRY if route_of(self.app, environ).costly else LARGEST_ENTRY
+        if self.enabled and len(body) <= largest:
             self._store(key, entry)
         return entry
 

@@ -5,7 +5,10 @@ are public and may be shared by every reader, its Datastore deadline, whether it
 JSON or pages, whether it may use the session cookie, whether its answers are files. Each
 public view declares what it **reads** (`@reads`, modelled on warehouse's `origin_cache`):
 its cache tags, as a function of its URL arguments, and exactly the query arguments it
-reads, each with its normaliser.
+reads, each with its normaliser. A view whose render is costly however it is asked (a page of
+hundreds of events) says so (`@reads(..., costly=True)`; the admin API's root serves the same
+view, so it is costly there too): at most a few such renders run at once per process
+(handlers/shedding.py).
 
 The page cache, the NDB middleware's deadline, the error path, the security headers and
 the session read these declarations (`route_of(app, environ)`), which need no Flask context.
@@ -161,13 +164,16 @@ class Reads:
         return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
 
 
-def reads(tags, args=None):
-    """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query arguments."""
+def reads(tags, args=None, costly=False):
+    """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query
+    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py)."""
     function = tags if callable(tags) else (lambda **_: tuple(tags))
     declared = Reads(function, dict(args or {}))
 
     def decorate(view):
         view.reads = declared
+        if costly:
+            view.costly = True
         return view
 
     return decorate
@@ -200,6 +206,7 @@ class Route:
     reads: Reads | None = None
     view_args: dict = dataclasses.field(default_factory=dict)
     near: str | None = None  # unmatched: the prefix of the surface it fell under
+    costly: bool = False  # its view declared its render costly (`@reads(costly=True)`), on any surface
 
     @property
     def cached(self):
@@ -245,11 +252,15 @@ class _Declarations:
         view_reads = getattr(app.view_functions.get(endpoint), "reads", None)
         return surface, view_reads if surface.public else None
 
+    def costly(self, endpoint):
+        """Whether the endpoint's view declared its render costly (public or private alike)."""
+        return getattr(self.app.view_functions.get(endpoint), "costly", False)
+
     def of_rule(self, rule):
-        """(surface, reads) of a matched rule, kept per endpoint (the rules of one view share them)."""
+        """(surface, reads, costly) of a matched rule, kept per endpoint (the rules of one view share them)."""
         found = self.by_endpoint.get(rule.endpoint)
         if found is None:
-            found = self.of_endpoint(rule.endpoint)
+            found = (*self.of_endpoint(rule.endpoint), self.costly(rule.endpoint))
             with self.lock:
                 self.by_endpoint[rule.endpoint] = found
         return found
@@ -298,8 +309,8 @@ def route_of(app, environ):
     except HTTPException:  # e.g. a malformed host: nothing to declare, so private
         found = Route(PRIVATE)
     else:
-        surface, view_reads = declarations.of_rule(rule)
-        found = Route(surface, view_reads, view_args)
+        surface, view_reads, view_costly = declarations.of_rule(rule)
+        found = Route(surface, view_reads, view_args, costly=view_costly)
     environ[ROUTE_KEY] = found
     return found
 

@@ -26,7 +26,7 @@ EVENTS_ARGS = {**JSONP, "start": given, "end": given, "cursor": page_cursor}
 READ_ROUTES = (
     ("/services", "services", reads(BOARD, JSONP)(views.list_services)),
     ("/services/<service_id>", "service", reads(service_tags, JSONP)(views.get_service)),
-    ("/services/<service_id>/events", "events", reads(service_tags, EVENTS_ARGS)(views.list_events)),
+    ("/services/<service_id>/events", "events", reads(service_tags, EVENTS_ARGS, costly=True)(views.list_events)),
     ("/services/<service_id>/events/current", "current_event", reads(service_tags, JSONP)(views.current_event)),
     ("/services/<service_id>/events/<sid>", "event", reads(service_tags, JSONP)(views.get_event)),
     ("/statuses", "statuses", reads(META, JSONP)(views.list_statuses)),

@@ -38,7 +38,8 @@ ERRORS = {
     405: "The root does not take this method (the public root is read-only).",
     409: "The change clashes with what is stored (a taken id, a status still in use or the default).",
     413: "The request body is larger than 1 MiB.",
-    503: "The board's data cannot be read or written right now; nothing was changed. Retry after a few seconds.",
+    503: ("The board's data cannot be read or written right now, or the server is busy with other costly reads "
+          "(event lists); nothing was changed. Retry after the seconds `Retry-After` gives."),
 }
 TAGS = {
     "services": "The things the board reports on.",

@@ -57,7 +57,7 @@ def service(service_id):
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>")
 @bp.get("/services/<service_id>/<int(fixed_digits=4):year>/<day:month>/<day:day>")
-@reads(service_tags, {"cursor": page_cursor})
+@reads(service_tags, {"cursor": page_cursor}, costly=True)
 def archive(service_id, year, month=None, day=None):
     """A service's events of one year, month or day, with links to the periods around it; at most
     500 a page, newest first, the older ones behind "Older events" (`?cursor=`).

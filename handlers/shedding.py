@@ -1,0 +1,117 @@
+"""Load shedding: at most a few costly renders at once per process; the rest are told to come back.
+
+A route declares its render costly where it is declared (handlers/routes.py: `@reads(...,
+costly=True)`): a page of hundreds of events, which takes seconds of Datastore
+reads and CPU. Each process admits at most COSTLY_RENDERS of them at once. A request that
+finds every slot taken waits at most COSTLY_WAIT_SECONDS for one, and only when no other
+request is already waiting (a queue would hold threads too); otherwise it is answered at
+once with 503 and `Retry-After`, in its surface's error shape (JSON on the APIs, the error
+page on the site). So however many costly requests arrive, most of a process's threads stay
+free for the cheap answers: cache hits, the board, 404s.
+
+Every render of a public answer (a page cache miss, costly or not; and a costly private one)
+also takes one of RENDERS slots, without waiting: with one fewer than gunicorn's threads
+(app.yaml: 4), one thread is always left for cache hits and the answers that need no Datastore
+(unknown paths), even when the Datastore is slow and every render takes seconds.
+
+Cache hits never take a slot: the page cache (handlers/cache.py) answers them before the app
+runs, and requests following a render already under way wait for it there, not here. The
+limiter is per process, as gunicorn's threads and the page cache are.
+"""
+
+import threading
+
+from flask import request
+from werkzeug.exceptions import ServiceUnavailable
+
+from handlers.routes import route_of
+
+SLOT_KEY = "stashboard.costly_slot"
+RENDER_KEY = "stashboard.render_slot"
+SHED_KEY = "stashboard.shed"
+# How long a shed client should wait before asking again: about one costly render.
+RETRY_AFTER_SECONDS = 5
+# How many requests may wait for a slot at once: one is enough to keep the slots busy when a
+# render ends; more would hold threads that cheap answers need.
+WAITERS = 1
+SHED_MESSAGE = "The server is busy with other requests; please retry in a few seconds."
+
+
+class Limiter:
+    """At most `slots` costly renders at once; `admit` waits at most `wait` seconds, alone."""
+
+    def __init__(self, slots, wait, waiters=WAITERS):
+        self.slots = threading.BoundedSemaphore(max(1, slots))
+        self.wait = wait
+        self.waiters = waiters
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def admit(self):
+        """Take a slot (True), or say there is none to be had soon (False)."""
+        if self.slots.acquire(blocking=False):
+            return True
+        with self.lock:
+            if self.waiting >= self.waiters:
+                return False
+            self.waiting += 1
+        try:
+            return self.slots.acquire(timeout=self.wait)
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+    def release(self):
+        """Give a slot back (the render is over, however it ended)."""
+        self.slots.release()
+
+
+def limiter_of(app):
+    """The app's limiter of costly renders (per process: one app per process)."""
+    return app.extensions["stashboard.shedding"]
+
+
+def renders_of(app):
+    """The app's limiter of renders (public misses and costly private answers)."""
+    return app.extensions["stashboard.renders"]
+
+
+def register(app):
+    """Take a slot before a costly route's view runs; answer 503 when none comes; give it back after."""
+    app.extensions["stashboard.shedding"] = Limiter(app.config["COSTLY_RENDERS"], app.config["COSTLY_WAIT_SECONDS"])
+    app.extensions["stashboard.renders"] = Limiter(app.config["RENDERS"], 0, waiters=0)
+
+    @app.before_request
+    def admit_costly_render():
+        """A render runs only in a free slot (a costly one in one of the few costly slots too);
+        without one, the client is told to retry."""
+        route = route_of(app, request.environ)
+        if route.cached or route.costly:
+            if not renders_of(app).admit():
+                shed()
+            request.environ[RENDER_KEY] = True
+        if route.costly:
+            if not limiter_of(app).admit():
+                shed()
+            request.environ[SLOT_KEY] = True
+
+    @app.after_request
+    def never_keep_a_shed_answer(response):
+        """A 503 of a busy moment is for this request alone: no edge or browser may keep it."""
+        if request.environ.get(SHED_KEY):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def release_costly_render(error=None):
+        """The render is over: its slot is free for the next one."""
+        if request.environ.pop(SLOT_KEY, False):
+            limiter_of(app).release()
+        if request.environ.pop(RENDER_KEY, False):
+            renders_of(app).release()
+
+
+def shed():
+    """Tell the client to come back shortly (never kept: `never_keep_a_shed_answer`)."""
+    request.environ[SHED_KEY] = True
+    raise ServiceUnavailable(SHED_MESSAGE, retry_after=RETRY_AFTER_SECONDS)
