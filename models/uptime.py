@@ -35,12 +35,13 @@ class Uptime:
 
     def share(self, kind):
         """The percentage of counted time spent `kind` ("up", "degraded", "down"); None with none counted."""
-        return 100.0 * getattr(self, kind) / self.counted if self.counted else None
+        # The ratio first: x / x is exactly 1, where 100 * x / x can come out a hair over 100.
+        return 100.0 * (getattr(self, kind) / self.counted) if self.counted else None
 
     @property
     def percent(self):
         """Uptime as people quote it: the share of counted time not down."""
-        return 100.0 - self.share("down") if self.counted else None
+        return max(0.0, 100.0 - self.share("down")) if self.counted else None  # never "-0.000 %"
 
 
 def began(card):

@@ -142,6 +142,7 @@ def shown(page, days):
     if "no time counted yet" in block:
         return None
     numbers = re.match(r"([\d.]+) % up \(([\d.]+) % degraded, ([\d.]+) % down", block)
+    assert numbers, block
     return tuple(float(n) for n in numbers.groups())
 
 
@@ -198,3 +199,10 @@ def test_a_board_migrated_from_1x_shows_uptime_over_its_migrated_days(app, clien
 def seconds_today():
     now = datetime.datetime.now(datetime.UTC)
     return (now - times.utc_midnight(now)).total_seconds()
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.3, 7.7, 86399.9])
+def test_a_service_down_all_the_time_shows_zero_up_never_below(seconds):
+    # 100 * 0.1 / 0.1 is 100.00000000000001 in floating point: the page showed "-0.000 % up".
+    figure = uptime.Uptime(30, down=seconds)
+    assert (figure.percent, figure.share("down"), figure.share("up")) == (0.0, 100.0, 0.0)
