@@ -86,14 +86,19 @@ def revoke_api_token(token):
     click.echo(f"Revoked token {revoked.token_id} ({revoked.name}) of {revoked.email}.")
 
 
+def _use_and_state(credential):
+    """When a token or an integration was last used, and whether it still works, for the lists."""
+    state = f"revoked {credential.revoked:%Y-%m-%d %H:%M}" if credential.revoked else "active"
+    used = f"{credential.last_used:%Y-%m-%d %H:%M}" if credential.last_used else "never"
+    return f"last used {used}  {state}"
+
+
 @click.command("list-api-tokens")
 @_in_context
 def list_api_tokens():
     """List API tokens, newest first."""
     for token in ApiToken.newest():
-        state = f"revoked {token.revoked:%Y-%m-%d %H:%M}" if token.revoked else "active"
-        used = f"{token.last_used:%Y-%m-%d %H:%M}" if token.last_used else "never"
-        click.echo(f"{token.token_id}  {token.email}  {token.name!r}  last used {used}  {state}")
+        click.echo(f"{token.token_id}  {token.email}  {token.name!r}  {_use_and_state(token)}")
 
 
 @click.command("create-integration")
@@ -123,9 +128,7 @@ def create_integration(name, kind, service_label, services, severities, default_
 def list_integrations():
     """List integrations, newest first."""
     for integration in Integration.newest():
-        state = f"revoked {integration.revoked:%Y-%m-%d %H:%M}" if integration.revoked else "active"
-        used = f"{integration.last_used:%Y-%m-%d %H:%M}" if integration.last_used else "never"
-        click.echo(f"{integration.token_id}  {integration.kind}  {integration.name!r}  last used {used}  {state}")
+        click.echo(f"{integration.token_id}  {integration.kind}  {integration.name!r}  {_use_and_state(integration)}")
 
 
 @click.command("revoke-integration")

@@ -6,18 +6,15 @@ three boards, each in its own namespace: A (20 services, 1,000 events), B (200 s
 each with gunicorn as App Engine does (`-w 2 --threads 4`), with the page cache and with
 PAGE_CACHE=off; and prints one table per kind of figure:
 
-* throughput: wrk's requests/s (`-t2 -c16 -d5s`) on the cached server for a static
-  file, `/`, `/api/v1/services` and `/rss`, each also as a share of the static file's;
-* uncached renders: median latency of sequential requests (client wall time, and the
-  server's Datastore time and RPC count from `Server-Timing`), and how they grow with
-  the number of services (B/A) and of events (C/B);
+* throughput: wrk's requests/s (`-t2 -c16 -d5s`), cached, for a static file, `/`,
+  `/api/v1/services` and `/rss`, each also as a share of the static file's;
+* uncached renders: median latency of sequential requests (client wall time, the server's Datastore
+  time and RPCs from `Server-Timing`), and their growth with services (B/A) and events (C/B);
 * cached renders: the same on the cached server, where a hit should make no RPC;
-* memory: RSS and PSS of gunicorn's master and workers on board B once every public
-  page is cached, as a share of an F1 instance's 384 MB.
+* memory: RSS and PSS of gunicorn on board B, every public page cached, as a share of an F1's 384 MB.
 
-These are figures, not assertions: each target is printed with PASS or FAIL beside it.
-Other work on the machine moves them; the load average is printed with the machine.
-Everything it starts (gunicorns, emulator) is stopped on exit, Ctrl-C included.
+Figures, not assertions: each target is printed with PASS or FAIL beside it, and the load
+average with the machine. Everything it starts is stopped on exit, Ctrl-C included.
 """
 
 import collections
@@ -174,6 +171,12 @@ def burst(port, paths):
         return list(pool.map(lambda path: get(port, path), paths))
 
 
+
+def gunicorn_command(port):
+    """app.yaml's entrypoint (2 × 4 threads) on `port`, less the control socket every gunicorn shares."""
+    return [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
+            "--no-control-socket", "main:app"]
+
 @contextlib.contextmanager
 def serving(board, cached):
     """gunicorn serving `board` as app.yaml's entrypoint does, stopped (process group) on exit."""
@@ -181,10 +184,7 @@ def serving(board, cached):
     log = tempfile.NamedTemporaryFile(prefix=f"bench-gunicorn-{board}-", suffix=".log", delete=False)
     env = {**os.environ, "NDB_NAMESPACE": namespace(board), "SECRET_KEY": "bench",
            "PAGE_CACHE": "on" if cached else "off"}
-    # app.yaml's entrypoint, less gunicorn's control socket: every gunicorn of the user shares its path.
-    command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
-               "--no-control-socket", "main:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
         wait_until_answering(process, port, log.name)

@@ -43,7 +43,8 @@ import threading
 import time
 import urllib.parse
 
-from tools.bench import F1_MB, MEMORY_SHARE, process_tree, proc_kb, stop, verdict, wait_until_answering
+from tools.bench import (F1_MB, MEMORY_SHARE, gunicorn_command, process_tree, proc_kb, stop, verdict,
+                         wait_until_answering)
 from tools.emulator import Emulator, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -132,9 +133,7 @@ def serving(env):
     gunicorn of the user shares); yields (process, port, log path); stopped on exit."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="flood-gunicorn-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
-               "--no-control-socket", "main:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
         wait_until_answering(process, port, log.name)
