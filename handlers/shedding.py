@@ -9,10 +9,10 @@ once with 503 and `Retry-After`, in its surface's error shape (JSON on the APIs,
 page on the site). So however many costly requests arrive, most of a process's threads stay
 free for the cheap answers: cache hits, the board, 404s.
 
-Every render of a public answer (a page cache miss, costly or not; and a costly private one)
-also takes one of RENDERS slots, without waiting: with one fewer than gunicorn's threads
-(app.yaml: 4), one thread is always left for cache hits and the answers that need no Datastore
-(unknown paths), even when the Datastore is slow and every render takes seconds.
+Other renders are not limited: a reader's miss of the board or a service page costs a few
+RPCs, and concurrent readers of one stale answer already share one render (handlers/flights.py).
+Shedding them too (a limit of one fewer than gunicorn's threads, tried) answered one read in
+ten with a 503 under make soak's everyday writes.
 
 Cache hits never take a slot: the page cache (handlers/cache.py) answers them before the app
 runs, and requests following a render already under way wait for it there, not here. The
@@ -27,7 +27,6 @@ from werkzeug.exceptions import ServiceUnavailable
 from handlers.routes import route_of
 
 SLOT_KEY = "stashboard.costly_slot"
-RENDER_KEY = "stashboard.render_slot"
 SHED_KEY = "stashboard.shed"
 # How long a shed client should wait before asking again: about one costly render.
 RETRY_AFTER_SECONDS = 5
@@ -71,26 +70,14 @@ def limiter_of(app):
     return app.extensions["stashboard.shedding"]
 
 
-def renders_of(app):
-    """The app's limiter of renders (public misses and costly private answers)."""
-    return app.extensions["stashboard.renders"]
-
-
 def register(app):
     """Take a slot before a costly route's view runs; answer 503 when none comes; give it back after."""
     app.extensions["stashboard.shedding"] = Limiter(app.config["COSTLY_RENDERS"], app.config["COSTLY_WAIT_SECONDS"])
-    app.extensions["stashboard.renders"] = Limiter(app.config["RENDERS"], 0, waiters=0)
 
     @app.before_request
     def admit_costly_render():
-        """A render runs only in a free slot (a costly one in one of the few costly slots too);
-        without one, the client is told to retry."""
-        route = route_of(app, request.environ)
-        if route.cached or route.costly:
-            if not renders_of(app).admit():
-                shed()
-            request.environ[RENDER_KEY] = True
-        if route.costly:
+        """A costly render runs only in one of the few costly slots; without one, the client is told to retry."""
+        if route_of(app, request.environ).costly:
             if not limiter_of(app).admit():
                 shed()
             request.environ[SLOT_KEY] = True
@@ -107,8 +94,6 @@ def register(app):
         """The render is over: its slot is free for the next one."""
         if request.environ.pop(SLOT_KEY, False):
             limiter_of(app).release()
-        if request.environ.pop(RENDER_KEY, False):
-            renders_of(app).release()
 
 
 def shed():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from handlers.shedding import Limiter, limiter_of, renders_of
+from handlers.shedding import Limiter, limiter_of
 from tests.fixtures.datastore import make_client
 from tests.test_cache import cache_state, seed
 
@@ -147,21 +147,3 @@ def test_a_costly_render_in_progress_leaves_cheap_requests_answered(board, monke
         for thread in renders:
             thread.join()
     assert [answer.status_int for answer in results] == [200] * slots
-
-
-def test_with_every_render_slot_taken_a_miss_is_shed_and_hits_and_unknown_paths_still_answer(board):
-    client = make_client(board)
-    assert client.get("/api/v1/services").status_int == 200  # kept: a hit from now on
-    renders = renders_of(board)
-    held = 0
-    while renders.slots.acquire(blocking=False):
-        held += 1
-    try:
-        assert cache_state(client.get("/api/v1/services")) == "hit"
-        client.get("/made/up/path", status=404)
-        answer = client.get("/services/never-rendered-before", status=503)
-        assert int(answer.headers["Retry-After"]) > 0
-    finally:
-        for _ in range(held):
-            renders.release()
-    client.get("/services/never-rendered-before", status=404)
