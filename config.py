@@ -78,6 +78,9 @@ def from_environment(env=os.environ, secret_source=None):
         # request waits for a free slot before it is answered 503 with Retry-After.
         "COSTLY_RENDERS": int(env.get("COSTLY_RENDERS", "2")),
         "COSTLY_WAIT_SECONDS": float(env.get("COSTLY_WAIT_SECONDS", "0.25")),
+        # Renders of public answers never made before (no older copy cached) at once per process:
+        # one fewer than gunicorn's threads (app.yaml), so one is always free for cache hits.
+        "FIRST_RENDERS": int(env.get("FIRST_RENDERS", "3")),
         # Seconds a Datastore RPC may take. A public read has a stale answer to fall back on, so
         # it gives up soon; the local emulator is slower than the Datastore, so it gets longer.
         "DATASTORE_READ_DEADLINE": float(env.get("DATASTORE_READ_DEADLINE") or (5 if on_emulator else 1)),

@@ -88,6 +88,9 @@ LARGEST_COSTLY_ENTRY = 128 * 1024
 # asking for many made-up URLs can never push the board out of the cache.
 MISSING_MAX_ENTRIES = 256
 MISSING_MAX_BYTES = 1024 * 1024
+# In the environ of a render: whether the cache holds an older copy of the answer (a page
+# readers have had), as opposed to an answer never made before (handlers/shedding.py).
+REFRESHING = "stashboard.refreshing"
 # Where base.html lets a stale page say so.
 STALE_MARKER = b"<!--stale-note-->"
 STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
@@ -234,6 +237,7 @@ class PageCache:
     def _miss(self, environ, start_response, key, tags, versions, kept, stats, flight):
         """Render the answer (leading `flight`, when coalesced, whose followers it wakes however it ends)."""
         entry = None
+        environ[REFRESHING] = kept is not None
         try:
             entry = self._render(environ, key, tags, versions)
         finally:

@@ -9,10 +9,12 @@ once with 503 and `Retry-After`, in its surface's error shape (JSON on the APIs,
 page on the site). So however many costly requests arrive, most of a process's threads stay
 free for the cheap answers: cache hits, the board, 404s.
 
-Other renders are not limited: a reader's miss of the board or a service page costs a few
-RPCs, and concurrent readers of one stale answer already share one render (handlers/flights.py).
-Shedding them too (a limit of one fewer than gunicorn's threads, tried) answered one read in
-ten with a 503 under make soak's everyday writes.
+Public answers never made before (a cache miss with no older copy: unique paths, unknown
+ids, minted arguments) take one of FIRST_RENDERS slots, without waiting: one fewer than
+gunicorn's threads (app.yaml: 4), so a flood of them always leaves a thread for cache hits.
+A refresh of an answer readers have had is never shed: shedding every miss answered one read
+in ten with a 503 under make soak's everyday writes, and concurrent readers of one stale
+answer already share one render (handlers/flights.py).
 
 Cache hits never take a slot: the page cache (handlers/cache.py) answers them before the app
 runs, and requests following a render already under way wait for it there, not here. The
@@ -24,9 +26,11 @@ import threading
 from flask import request
 from werkzeug.exceptions import ServiceUnavailable
 
+from handlers.cache import REFRESHING
 from handlers.routes import route_of
 
 SLOT_KEY = "stashboard.costly_slot"
+FIRST_KEY = "stashboard.first_render_slot"
 SHED_KEY = "stashboard.shed"
 # How long a shed client should wait before asking again: about one costly render.
 RETRY_AFTER_SECONDS = 5
@@ -70,14 +74,25 @@ def limiter_of(app):
     return app.extensions["stashboard.shedding"]
 
 
+def first_renders_of(app):
+    """The app's limiter of first renders (public answers with no older copy in the cache)."""
+    return app.extensions["stashboard.first_renders"]
+
+
 def register(app):
     """Take a slot before a costly route's view runs; answer 503 when none comes; give it back after."""
     app.extensions["stashboard.shedding"] = Limiter(app.config["COSTLY_RENDERS"], app.config["COSTLY_WAIT_SECONDS"])
+    app.extensions["stashboard.first_renders"] = Limiter(app.config["FIRST_RENDERS"], 0, waiters=0)
 
     @app.before_request
     def admit_costly_render():
         """A costly render runs only in one of the few costly slots; without one, the client is told to retry."""
-        if route_of(app, request.environ).costly:
+        route = route_of(app, request.environ)
+        if route.cached and request.environ.get(REFRESHING) is False:
+            if not first_renders_of(app).admit():
+                shed()
+            request.environ[FIRST_KEY] = True
+        if route.costly:
             if not limiter_of(app).admit():
                 shed()
             request.environ[SLOT_KEY] = True
@@ -91,7 +106,9 @@ def register(app):
 
     @app.teardown_request
     def release_costly_render(error=None):
-        """The render is over: its slot is free for the next one."""
+        """The render is over: its slots are free for the next one."""
+        if request.environ.pop(FIRST_KEY, False):
+            first_renders_of(app).release()
         if request.environ.pop(SLOT_KEY, False):
             limiter_of(app).release()
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from handlers.shedding import Limiter, limiter_of
+from handlers.shedding import Limiter, first_renders_of, limiter_of
 from tests.fixtures.datastore import make_client
 from tests.test_cache import cache_state, seed
 
@@ -147,3 +147,25 @@ def test_a_costly_render_in_progress_leaves_cheap_requests_answered(board, monke
         for thread in renders:
             thread.join()
     assert [answer.status_int for answer in results] == [200] * slots
+
+
+def test_with_every_first_render_slot_taken_a_new_answer_is_shed_but_hits_and_refreshes_are_not(board):
+    client = make_client(board)
+    assert client.get("/api/v1/services").status_int == 200  # kept: a hit from now on
+    client.get("/service-lists", status=200)
+    board.extensions["stashboard.page_cache"].invalidate(["board"])  # /service-lists is now stale
+    firsts = first_renders_of(board)
+    held = 0
+    while firsts.slots.acquire(blocking=False):
+        held += 1
+    try:
+        assert held == board.config["FIRST_RENDERS"]
+        client.get("/made/up/path", status=404)  # no view declared it: nothing to render
+        answer = client.get("/services/never-rendered-before", status=503)
+        assert int(answer.headers["Retry-After"]) > 0
+        # A page readers have had is refreshed all the same.
+        assert cache_state(client.get("/service-lists", status=200)) == "miss"
+    finally:
+        for _ in range(held):
+            firsts.release()
+    client.get("/services/never-rendered-before", status=404)
