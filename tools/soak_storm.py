@@ -187,7 +187,11 @@ class Storm:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         body = json.dumps(alert_group(self.ids, state, episode))
         headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"}
-        status, took, _, data = request(connection, "POST", "/hooks/alertmanager", body, headers)
+        started = time.monotonic()
+        try:
+            status, took, _, data = request(connection, "POST", "/hooks/alertmanager", body, headers)
+        except OSError as error:  # a timeout or a dropped connection is a figure too, not the end of the run
+            status, took, data = type(error).__name__, time.monotonic() - started, b""
         answer = json.loads(data) if status == "200" else {}
         with self.lock:
             self.hooks.append((f"{len(self.ids)} alerts {state}", status, took, len(answer.get("changed", []))))
