@@ -10,7 +10,8 @@ page on the site). So however many costly requests arrive, most of a process's t
 free for the cheap answers: cache hits, the board, 404s.
 
 Public answers never made before (a cache miss with no older copy: unique paths, unknown
-ids, minted arguments) take one of FIRST_RENDERS slots, without waiting: one fewer than
+ids, minted arguments), and costly private ones (never cached), take one of FIRST_RENDERS
+slots, without waiting: one fewer than
 gunicorn's threads (app.yaml: 4), so a flood of them always leaves a thread for cache hits.
 A refresh of an answer readers have had is never shed: shedding every miss answered one read
 in ten with a 503 under make soak's everyday writes, and concurrent readers of one stale
@@ -88,7 +89,8 @@ def register(app):
     def admit_costly_render():
         """A costly render runs only in one of the few costly slots; without one, the client is told to retry."""
         route = route_of(app, request.environ)
-        if route.cached and request.environ.get(REFRESHING) is False:
+        first = request.environ.get(REFRESHING) is False  # set by the page cache on its misses
+        if (route.cached and first) or (route.costly and not route.cached):
             if not first_renders_of(app).admit():
                 shed()
             request.environ[FIRST_KEY] = True
