@@ -169,3 +169,20 @@ def test_with_every_first_render_slot_taken_a_new_answer_is_shed_but_hits_and_re
         for _ in range(held):
             firsts.release()
     client.get("/services/never-rendered-before", status=404)
+
+
+def test_a_costly_private_render_needs_a_first_render_slot_too(board):
+    # The admin root's event pages are never cached: with every first-render slot taken they are
+    # refused at once, though a costly slot is free, so they can never hold every thread.
+    client = make_client(board)
+    firsts = first_renders_of(board)
+    held = 0
+    while firsts.slots.acquire(blocking=False):
+        held += 1
+    try:
+        answer = client.get(ADMIN_EVENTS, status=503)
+        assert answer.content_type == "application/json" and int(answer.headers["Retry-After"]) > 0
+    finally:
+        for _ in range(held):
+            firsts.release()
+    assert client.get(ADMIN_EVENTS).status_int == 200
