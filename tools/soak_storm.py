@@ -213,11 +213,13 @@ class Storm:
         return time.monotonic() - started
 
     def found(self):
-        """(acknowledged API writes found, webhook changes found) in the services' events afterwards."""
+        """(acknowledged API writes found, webhook changes found) in the services' events afterwards,
+        read where no cache stands in between (the admin root), so a copy another worker has not
+        yet heard is stale about cannot hide a write, nor a stale one count as lost."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         seen = set()
         for service_id in self.ids:
-            _, _, _, data = request(connection, "GET", f"/api/v1/services/{service_id}/events")
+            _, _, _, data = request(connection, "GET", f"/admin/api/v1/services/{service_id}/events")
             seen |= {(service_id, event["message"]) for event in json.loads(data)["events"]}
         hooks = sum(1 for prefix, ids in self.changed.items() for service_id in ids
                     if any(s == service_id and m.startswith(prefix) for s, m in seen))
