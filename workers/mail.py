@@ -16,9 +16,7 @@ import email.message
 import email.utils
 import logging
 import smtplib
-import socket
 import ssl
-import threading
 
 from flask import has_request_context, render_template, request, url_for
 
@@ -27,6 +25,7 @@ from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader
 from models.signals import mail_due, notification_committed
 from workers import notify
+from workers.outbound import Deadline
 
 log = logging.getLogger(__name__)
 NOTIFICATIONS_PER_RUN = 5
@@ -36,8 +35,8 @@ class Mailer:
     """One SMTP connection for one run, opened on the first message.
 
     smtplib's timeout bounds each socket operation, not a whole exchange (a server dribbling
-    a byte a second never trips it), so a watchdog cuts the connection when a message's total
-    time is up; the send then fails as a broken connection does.
+    a byte a second never trips it), so the webhooks' Deadline (workers/outbound.py) cuts the
+    connection when a message's total time is up; the send then fails as a broken connection does.
     """
 
     def __init__(self, config):
@@ -59,20 +58,13 @@ class Mailer:
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
 
-    def _cut(self):
-        sock = self.smtp.sock if self.smtp is not None else None
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+    def _socket(self):
+        return self.smtp.sock if self.smtp is not None else None
 
     def send(self, message):
         """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, or why the server
         refused its recipient. A broken or slow connection raises (OSError or SMTPException)."""
-        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
-        watchdog.daemon = True
-        watchdog.start()
+        deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
         try:
             if self.smtp is None:
                 self._open()
@@ -80,21 +72,20 @@ class Mailer:
         except smtplib.SMTPRecipientsRefused as error:
             return f"refused: {error.recipients}"[:500]
         finally:
-            watchdog.cancel()
+            deadline.cancel()
         return None
 
     def close(self):
         """Say goodbye to the server (never raises)."""
         if self.smtp is None:
             return
-        watchdog = threading.Timer(self.config["SMTP_TIMEOUT_SECONDS"], self._cut)
-        watchdog.start()
+        deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
         try:
             self.smtp.quit()
         except (OSError, smtplib.SMTPException):
             self.smtp.close()
         finally:
-            watchdog.cancel()
+            deadline.cancel()
 
 
 def _domain(config):

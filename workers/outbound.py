@@ -54,15 +54,18 @@ def _address(host, port, allow_private):
     return addresses[0]
 
 
-class _Deadline:
+class Deadline:
     """Cuts a connection off when its request's time is up, whatever phase it is in.
 
     A socket timeout bounds each read or write only, and http.client, requests, urllib3 and
     httpx offer nothing more (their "total" still restarts per read): a trickling server
     would never trip it. Shutting the socket down wakes whatever call is blocked on it.
+    `find`, when given, answers one more socket to cut (or None): one a library opens itself
+    once the deadline runs (smtplib's, workers/mail.py).
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, find=None):
+        self.find = find
         self.sockets = []
         self.expired = False
         self.lock = threading.Lock()
@@ -84,8 +87,11 @@ class _Deadline:
         with self.lock:
             self.expired = True
             sockets = list(self.sockets)
+        if self.find is not None:
+            sockets.append(self.find())
         for sock in sockets:
-            self._cut(sock)
+            if sock is not None:
+                self._cut(sock)
 
     @staticmethod
     def _cut(sock):
@@ -140,7 +146,7 @@ def request(method, url, body=None, headers=None, timeout=10.0, allow_private=Fa
         address = _address(parts.hostname, port, allow_private)
         # Name resolution above is not cut off (the resolver cannot be interrupted); all the rest is.
         left = timeout - (time.monotonic() - started)
-        deadline = _Deadline(max(left, 0))
+        deadline = Deadline(max(left, 0))
         kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
         connection = kind(parts.hostname, address, deadline, port=port, timeout=max(left, 0.001))
         path = parts.path or "/"
