@@ -23,11 +23,11 @@ def test_a_server_going_down_and_up_posts_exactly_one_down_and_one_up(emulator):
         Service.create("Web API", "The API.")
         Probe.configure("web-api", target.url, interval=1, threshold=3, recovery=2, timeout=2)
     client = webtest.TestApp(app)
-    clock = [0.0]
+    clock = 0.0
 
     def run(answers=None):
         """One cron run, the server answering `answers` (a status) or refusing connections (None)."""
-        nonlocal target
+        nonlocal target, clock
         if answers is None and target is not None:
             target.stop()
             target = None
@@ -35,9 +35,9 @@ def test_a_server_going_down_and_up_posts_exactly_one_down_and_one_up(emulator):
             if target is None:
                 target = LocalServer([answers], port=port)
             target.answers = [answers]
-        with times.shifted(datetime.timedelta(seconds=clock[0])):
+        with times.shifted(datetime.timedelta(seconds=clock)):
             assert client.get("/_tasks/probes").json["checked"] == 1
-        clock[0] += 1.0  # the next check is due a second (the interval) later on the board's clock
+        clock += 1.0  # the next check is due a second (the interval) later on the board's clock
 
     try:
         # up, a blip, up; down for three checks (Down after the third); up, a blip, up, up (Up after two), up.

@@ -20,7 +20,6 @@ import os
 import pathlib
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -146,10 +145,9 @@ def report(load, writes_found):
             rows = groups[(phase, kind)]
             if not rows:
                 continue
-            times = sorted(seconds * 1000 for _, seconds in rows)
-            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            p50, p99 = soak_storm.percentiles([seconds for _, seconds in rows])
             outcomes = dict(collections.Counter(outcome for outcome, _ in rows))
-            print(f"{phase:8} {kind:6} {len(rows):8}  {statistics.median(times):7.1f} {p99:7.1f}  {outcomes}")
+            print(f"{phase:8} {kind:6} {len(rows):8}  {p50:7.1f} {p99:7.1f}  {outcomes}")
 
     def count(phase, kind, accept):
         return sum(1 for outcome, _ in groups[(phase, kind)] if outcome not in accept)
