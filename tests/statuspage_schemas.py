@@ -19,7 +19,8 @@ PAGE = {
 STATUS = {
     "type": "object",
     "required": ["indicator", "description"],
-    "properties": {"indicator": IMPACT, "description": TEXT},
+    # Live pages also answer "maintenance" while a component is under maintenance.
+    "properties": {"indicator": {"enum": [*IMPACT["enum"], "maintenance"]}, "description": TEXT},
     "additionalProperties": False,
 }
 COMPONENT = {
@@ -81,6 +82,10 @@ MAINTENANCE = {
 }
 
 
+# An error answer: Statuspage's documented error object (a message, and the HTTP status as its code).
+ERROR = {"type": "object", "required": ["message"], "properties": {"message": TEXT, "code": {"type": "integer"}}}
+
+
 def answer(**parts):
     """The schema of an answer: `page` and the named parts."""
     return {"type": "object", "required": ["page", *parts], "properties": {"page": PAGE, **parts}}
@@ -95,6 +100,7 @@ ENDPOINTS = {
                                    scheduled_maintenances=listing(MAINTENANCE), status=STATUS),
     "/api/v2/status.json": answer(status=STATUS),
     "/api/v2/components.json": answer(components=listing(COMPONENT)),
+    "/api/v2/components/{component_id}.json": answer(component=COMPONENT),
     "/api/v2/incidents.json": answer(incidents=listing(INCIDENT)),
     "/api/v2/incidents/unresolved.json": answer(incidents=listing(INCIDENT)),
     "/api/v2/scheduled-maintenances.json": answer(scheduled_maintenances=listing(MAINTENANCE)),
