@@ -82,6 +82,19 @@ MAINTENANCE = {
 }
 
 
+# A subscriber, as Statuspage's subscriber endpoints answer one (e-mail mode).
+SUBSCRIBER = {
+    "type": "object",
+    "required": ["id", "mode", "email", "skip_confirmation_notification", "quarantined_at", "purge_at",
+                 "components", "created_at"],
+    "properties": {
+        "id": TEXT, "mode": {"enum": ["email", "sms", "webhook", "slack", "teams"]}, "email": TEXT,
+        "skip_confirmation_notification": {"type": "boolean"}, "endpoint": MAYBE_TEXT, "phone_number": MAYBE_TEXT,
+        "phone_country": MAYBE_TEXT, "display_phone_number": MAYBE_TEXT, "obfuscated_channel_name": MAYBE_TEXT,
+        "workspace_name": MAYBE_TEXT, "quarantined_at": MAYBE_TIMESTAMP, "purge_at": MAYBE_TIMESTAMP,
+        "components": {"type": "array", "items": TEXT}, "page_access_user_id": MAYBE_TEXT, "created_at": TIMESTAMP,
+    },
+}
 # An error answer: Statuspage's documented error object (a message, and the HTTP status as its code).
 ERROR = {"type": "object", "required": ["message"], "properties": {"message": TEXT, "code": {"type": "integer"}}}
 

@@ -7,10 +7,12 @@ import datetime
 
 import feedparser
 import jsonschema
+import webtest
 
 from models import Event, Incident, Installation, Service, ServiceList, install
 from models.maintenance import maintenance_status
 from models.notices import Notices
+from models.readers import Reader, reader_id
 from models.times import utcnow
 from tests import statuspage_schemas
 from tests.fixtures.sign_in import sign_in_locally
@@ -137,3 +139,39 @@ def test_the_incident_history_feeds_are_at_statuspages_paths(client, ndb_context
         assert feed.entries[1].link == f"http://status.example.com/incidents/{older.incident_id}"
         assert "Investigating &lt;i&gt;now&lt;/i&gt;." in feed.entries[0].description  # plain text: markup shows
         assert "Postmortem: Cache misses." in feed.entries[1].description
+
+
+def test_a_subscriber_sign_up_starts_the_double_opt_in_in_statuspages_shape(client, ndb_context):
+    board_of_two()
+    Service.create("Email", "Outbound mail.")
+    answer = client.post_json("/api/v2/subscribers.json",
+                              {"subscriber": {"email": "Ann@Example.com", "component_ids": ["list:core"]}}, status=201)
+    assert answer.headers["Access-Control-Allow-Origin"] == "*" and "Set-Cookie" not in answer.headers
+    jsonschema.validate(answer.json, statuspage_schemas.SUBSCRIBER)
+    assert (answer.json["email"], answer.json["components"]) == ("Ann@example.com", ["list:core"])
+    reader = Reader.get_by_id(reader_id("ann@example.com"))
+    assert (reader.state, reader.everything, reader.services, reader.confirm_due) == (
+        "pending", False, ["web-api", "website"], True)
+    # A form as Statuspage's page posts it; the whole page when no component is named.
+    again = client.post("/api/v2/subscribers.json", {"subscriber[email]": "bob@example.com"}, status=201)
+    assert again.json["components"] == [] and Reader.get_by_id(reader_id("bob@example.com")).everything
+    # The answer tells nothing of other readers: the same shape whether the address was known.
+    known = client.post_json("/api/v2/subscribers.json", {"email": "ann@example.com"}, status=201).json
+    assert set(known) == set(answer.json) and known["id"] == answer.json["id"]
+
+
+def test_a_bad_subscriber_sign_up_is_a_json_400_or_422_and_stores_nothing(app, ndb_context):
+    board_of_two()
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "status.example.com", "REMOTE_ADDR": "10.9.0.1"})
+    for body, status in (({}, 400), ({"email": " "}, 400), ([1], 400), ({"email": "not an address"}, 422),
+                         ({"email": "c@example.com", "component_ids": ["nope"]}, 422),
+                         ({"email": "c@example.com", "component_ids": "list:nope"}, 422),
+                         ({"email": "c@example.com", "component_ids": [{"id": 1}]}, 422)):
+        refused = client.post_json("/api/v2/subscribers.json", body, status=status)
+        jsonschema.validate(refused.json, statuspage_schemas.ERROR)
+    assert client.get("/api/v2/subscribers.json", status=405).json["code"] == 405
+    assert Reader.query().count() == 0
+    for n in range(2):  # with the three 422s above that named an address: the client's five an hour
+        client.post_json("/api/v2/subscribers.json", {"email": f"d{n}@example.com"}, status=201)
+    limited = client.post_json("/api/v2/subscribers.json", {"email": "e@example.com"}, status=429)
+    assert int(limited.headers["Retry-After"]) <= 3600 and limited.json["code"] == 429
