@@ -175,3 +175,9 @@ def test_a_bad_subscriber_sign_up_is_a_json_400_or_422_and_stores_nothing(app, n
         client.post_json("/api/v2/subscribers.json", {"email": f"d{n}@example.com"}, status=201)
     limited = client.post_json("/api/v2/subscribers.json", {"email": "e@example.com"}, status=429)
     assert int(limited.headers["Retry-After"]) <= 3600 and limited.json["code"] == 429
+
+
+def test_the_embed_script_is_served_at_statuspages_path(client):
+    script = client.get("/embed/script.js")
+    assert script.content_type == "text/javascript" and b"/api/v2/summary.json" in script.body
+    assert b"innerHTML" not in script.body  # the board's texts go in as text only

@@ -163,6 +163,13 @@ def favicon():
     return current_app.send_static_file("favicon.svg")
 
 
+@bp.get("/embed/script.js")
+@reads(META)
+def embed_script():
+    """The status pop-up other sites embed, at the path of Statuspage's, so a site switches by changing the host."""
+    return current_app.send_static_file("js/embed.js")
+
+
 @bp.get("/robots.txt")
 @reads(META)
 def robots():
