@@ -166,7 +166,8 @@ def test_a_bad_subscriber_sign_up_is_a_json_400_or_422_and_stores_nothing(app, n
     for body, status in (({}, 400), ({"email": " "}, 400), ([1], 400), ({"email": "not an address"}, 422),
                          ({"email": "c@example.com", "component_ids": ["nope"]}, 422),
                          ({"email": "c@example.com", "component_ids": "list:nope"}, 422),
-                         ({"email": "c@example.com", "component_ids": [{"id": 1}]}, 422)):
+                         ({"email": "c@example.com", "component_ids": [{"id": 1}]}, 422),
+                         ({"email": "c@example.com", "component_ids": ["x" * 2000]}, 422)):
         refused = client.post_json("/api/v2/subscribers.json", body, status=status)
         jsonschema.validate(refused.json, statuspage_schemas.ERROR)
     assert client.get("/api/v2/subscribers.json", status=405).json["code"] == 405

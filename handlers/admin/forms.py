@@ -223,4 +223,5 @@ class BoardSettingsForm(FlaskForm):
     """The board's settings: what the front page shows."""
 
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
-    maintenance_indicator = BooleanField('Report the "maintenance" indicator in /api/v2/status.json during maintenance')
+    maintenance_indicator = BooleanField(
+        'Report the "maintenance" indicator in /api/v2/status.json during maintenance')

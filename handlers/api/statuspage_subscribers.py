@@ -21,6 +21,7 @@ from handlers.responses import json_response
 from handlers.routes import PUBLIC_WRITES, declare
 from handlers.subscribe.views import DAY, HOUR, client_address, limit
 from models import InvalidInput, Service, ServiceList
+from models.fields import SLUG_MAX
 from models.readers import Reader, clean_address, reader_id
 from models.times import iso_ms, utcnow
 
@@ -28,6 +29,7 @@ bp = declare(Blueprint("statuspage_subscribers", __name__, url_prefix="/api/v2")
 # Another site's own sign-up form may post here, as to Statuspage's (no cookie is read or set).
 CORS(bp, origins="*", send_wildcard=True, vary_header=False)
 COMPONENTS_MAX = 100
+ID_MAX = 5 + SLUG_MAX  # `list:` and a list's id
 
 
 class SubscriberSchema(Schema):
@@ -74,6 +76,8 @@ def _given():
     ids = list(dict.fromkeys(item.strip() for item in ids if item.strip()))
     if len(ids) > COMPONENTS_MAX:
         raise UnprocessableEntity(f"Choose at most {COMPONENTS_MAX} components.")
+    if any(len(item) > ID_MAX for item in ids):
+        raise UnprocessableEntity(f"A component id has at most {ID_MAX} characters.")
     return address, ids
 
 
@@ -82,7 +86,8 @@ def _services_of(component_ids):
     services = []
     for component_id in component_ids:
         if component_id.startswith("list:"):
-            service_list = ServiceList.get_by_id(component_id.removeprefix("list:")) if component_id[5:] else None
+            list_id = component_id.removeprefix("list:")
+            service_list = ServiceList.get_by_id(list_id) if list_id else None
             if service_list is None:
                 raise InvalidInput(f"There is no component '{component_id[:60]}' on this board.")
             services += [service.slug for service in Service.in_list(service_list.key)]
