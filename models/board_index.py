@@ -67,6 +67,8 @@ def row_of(service):
         "recent": (service.recent or [])[:ROW_RECENT],
         "days": service.days or {},
         "created": service.created.isoformat() if service.created else None,
+        "only_show_if_degraded": bool(service.only_show_if_degraded),
+        "showcase": service.showcase is not False,
     }
 
 
