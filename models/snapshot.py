@@ -136,7 +136,7 @@ class Snapshot:
         self._severity = {slug: status.severity for slug, status in self.by_slug.items()}
         self.default_key = default_key
         self.default = self.by_key.get(default_key)
-        self._default_slug = default_key.id() if default_key else None
+        self.default_slug = default_key.id() if default_key else None
         self.lists = sorted(lists, key=lambda lst: lst.name)
         lists_by_id = {lst.slug: lst for lst in self.lists}
         self.today = utc_midnight()
@@ -145,7 +145,7 @@ class Snapshot:
         # same signature are reused (Card.derived).
         self.signature = (
             tuple((s.slug, s.name, s.level, s.image, s.severity) for s in self.statuses),
-            self._default_slug,
+            self.default_slug,
             self.today,
             history_days,
         )
@@ -154,7 +154,7 @@ class Snapshot:
     def _row(self, card, lists_by_id):
         """The board's row of `card`: its status, its day cells and today's note, reused when
         the card was shown under the same signature before."""
-        status_id = card.status_id or self._default_slug
+        status_id = card.status_id or self.default_slug
         status = self.by_slug.get(status_id)
         worked = card.derived.get(("row", self.signature))
         if worked is None:
@@ -232,7 +232,7 @@ class Snapshot:
     def worst_days(self, days, status_id, dates):
         """A Day of each of `dates` (consecutive, newest first, the newest today): the worst
         non-normal status of that day, given a service's rollups and current status id."""
-        current, default = status_id, self._default_slug
+        current, default = status_id, self.default_slug
         result = []
         for date, (seen, note) in zip(dates, history.cells(days, current, dates)):
             known = [slug or default for slug in seen if (slug or default) in self._severity]
