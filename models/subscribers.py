@@ -15,7 +15,9 @@ from models.errors import InvalidInput
 from models.sealed import SealedTextProperty
 from models.times import utcnow
 
-FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)"}
+FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)",
+           "teams": "Microsoft Teams Workflows webhook (an Adaptive Card)",
+           "discord": "Discord webhook (content and an embed)"}
 URL_MAX = 2000
 
 
@@ -36,6 +38,16 @@ def clean_url(value):
     return url
 
 
+def services_of(payload):
+    """The services a notification's payload is about (none for a change of the whole board)."""
+    if payload.get("type") == "status":
+        return [(payload.get("service") or {}).get("id")]
+    for part in ("incident", "maintenance"):
+        if isinstance(payload.get(part), dict):
+            return list(payload[part].get("services") or [])
+    return []
+
+
 class Subscriber(SluggedModel):
     """A webhook URL told of every status change, incident update and maintenance announcement."""
 
@@ -52,6 +64,15 @@ class Subscriber(SluggedModel):
     secret = SealedTextProperty(required=True)
     active = ndb.BooleanProperty(default=True)
     created = ndb.DateTimeProperty(required=True)
+    # The same filter readers have: every change, or only those about these services.
+    everything = ndb.BooleanProperty(default=True, indexed=False)
+    services = ndb.StringProperty(repeated=True)
+
+    def hears(self, notification):
+        """Whether this subscriber is told of `notification`: added before it, and about a service it chose."""
+        if not self.active or self.created > notification.created:
+            return False
+        return self.everything or bool(set(self.services) & set(services_of(notification.payload)))
 
     @classmethod
     def create(cls, name, url, format="json"):
