@@ -26,6 +26,8 @@ import concurrent.futures
 import threading
 import time
 
+from flask import current_app
+
 from handlers.context import ndb_context
 from models import outbox
 from models.channels import Channel
@@ -53,11 +55,12 @@ def summary(payload):
     return str(payload.get("summary") or payload.get("title") or f"{payload.get('type', 'update')} update")
 
 
-def body_for(notification, subscriber, site="Stashboard", secret=None):
+def body_for(notification, subscriber):
     """The bytes sent to a subscriber: the notification's JSON, or its chat's body. Builds
-    absolute links, so it needs a request context (`sender` opens one)."""
+    absolute links with the app's settings, so it needs a request context (`sender` opens one)."""
     payload = notification.complete_payload()
-    manage = subscriber.token(secret, "manage") if isinstance(subscriber, Channel) else None
+    site = current_app.config["SITE_NAME"]
+    manage = subscriber.token(current_app.config["SECRET_KEY"], "manage") if isinstance(subscriber, Channel) else None
     if subscriber.format == "slack" and manage is None:  # admins' Slack subscribers: one line, as ever
         body = formats.slack(summary(payload))
     elif subscriber.format in ("slack", "teams", "discord"):
@@ -82,7 +85,7 @@ def sender(app):
 
     def send(notification, subscriber, delivery, deadline):
         with app.test_request_context("/", base_url=base_url(app)):
-            body = body_for(notification, subscriber, app.config["SITE_NAME"], app.config["SECRET_KEY"])
+            body = body_for(notification, subscriber)
         left = min(timeout, deadline - time.monotonic())
         if left <= 0:  # held up past the lease: another worker may be sending it already
             return None
