@@ -150,10 +150,11 @@ def fan_out(notification):
     """Make the notification's deliveries, one per subscriber who had subscribed by then and
     hears of it, and to the next page of readers' channels that do; idempotent. The
     notification stops waiting once the last page is done."""
-    for subscriber in Subscriber.listening():
-        if subscriber.hears(notification):
-            _make_delivery(notification, subscriber)
     cursor = notification.fan_cursor
+    if cursor is None:  # the first page: the admins' subscribers too (few, each in its transaction)
+        for subscriber in Subscriber.listening():
+            if subscriber.hears(notification):
+                _make_delivery(notification, subscriber)
     channels, following = Channel.active_page(cursor, FAN_OUT_PAGE)
     _make_deliveries(notification, [channel for channel in channels if channel.hears(notification)])
 

@@ -12,6 +12,7 @@ from google.cloud import ndb
 
 from models.base import SluggedModel
 from models.errors import InvalidInput
+from models.readers import clean_service_ids
 from models.sealed import SealedTextProperty
 from models.times import utcnow
 
@@ -48,6 +49,12 @@ def services_of(payload):
     return []
 
 
+def _chosen(services):
+    """The filter fields for a choice of service ids (none: every change)."""
+    services = clean_service_ids(services or [])
+    return {"everything": not services, "services": services}
+
+
 class Subscriber(SluggedModel):
     """A webhook URL told of every status change, incident update and maintenance announcement."""
 
@@ -75,17 +82,20 @@ class Subscriber(SluggedModel):
         return self.everything or bool(set(self.services) & set(services_of(notification.payload)))
 
     @classmethod
-    def create(cls, name, url, format="json"):
-        """Add a subscriber with a new signing secret; a taken slug is a Conflict."""
+    def create(cls, name, url, format="json", services=()):
+        """Add a subscriber with a new signing secret (told of every change, or of those about
+        `services` only); a taken slug is a Conflict."""
         fields = cls.clean_names({"name": name})
         if format not in FORMATS:
             raise InvalidInput(f"'format' must be one of {', '.join(FORMATS)}.")
-        return cls.insert({**fields, "url": clean_url(url), "format": format,
+        return cls.insert({**fields, "url": clean_url(url), "format": format, **_chosen(services),
                            "secret": secrets.token_urlsafe(32), "created": utcnow()})
 
-    def update(self, name=None, url=None, format=None, active=None):
-        """Change the name, URL, format or whether it is told anything."""
+    def update(self, name=None, url=None, format=None, active=None, services=None):
+        """Change the name, URL, format, whether it is told anything, or its services (empty: every change)."""
         fields = self.clean_names({"name": name} if name is not None else {})
+        if services is not None:
+            fields.update(_chosen(services))
         if url is not None:
             fields["url"] = clean_url(url)
         if format is not None:

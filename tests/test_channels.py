@@ -276,10 +276,31 @@ def test_an_admin_subscriber_with_chosen_services_hears_only_of_those(board, ser
     from models.subscribers import Subscriber
 
     with board.app_context(), ndb_context(board):
-        subscriber = Subscriber.create("Search team", server.url + "admin-hook")
-        subscriber.everything, subscriber.services = False, ["search"]
-        subscriber.put()
+        Subscriber.create("Search team", server.url + "admin-hook", services=["search"])
     incident(board, ["web-api"])
     assert server.requests == []
     incident(board, ["search"])
     assert [json.loads(r["body"])["incident"]["services"] for r in server.requests] == [["search"]]
+
+
+@pytest.mark.parametrize("kind", ["slack", "teams", "discord"])
+def test_the_longest_title_and_message_stay_within_each_chats_limits_escaped(kind):
+    from models.fields import MESSAGE_MAX
+    from models.incident import TITLE_MAX
+    from workers import formats
+
+    title, text = ("*_<@&>" * TITLE_MAX)[:TITLE_MAX], ("@everyone <!here> **x** \\" * MESSAGE_MAX)[:MESSAGE_MAX]
+    links = [("View the incident", "https://status.example.com/incidents/1"),
+             ("Change services or unsubscribe", "https://status.example.com/subscriptions/channel/t")]
+    body = formats.chat(kind, "Acme <Status>", title, text, "down", links)
+    check_shape(kind, body)
+    flat = json.dumps(body)
+    if kind == "slack":
+        assert "<!here>" not in flat and "<@" not in flat and body["text"].endswith("…")
+    elif kind == "discord":
+        embed = body["embeds"][0]
+        assert embed["description"].endswith(")") and "https://status.example.com/subscriptions/channel/t" in flat
+        assert "\\*\\_\\<\\@&\\>" in embed["title"] and not embed["title"].endswith("\\…")
+    else:
+        runs = [run["text"] for block in body["attachments"][0]["content"]["body"] for run in block["inlines"]]
+        assert runs == ["Acme <Status> status", title, text]

@@ -78,9 +78,10 @@ def links_for(payload, manage_token=None):
     return links
 
 
-def slack(line, links=()):
-    """An incoming-webhook body: `text` (the notification's fallback) and blocks, with `links` beneath."""
-    text = clip(slack_escape(line), SLACK_SECTION_MAX)
+def slack(line, links=(), markup=None):
+    """An incoming-webhook body: `text` (the notification's fallback) and blocks, with `links`
+    beneath; `markup`, when given, is mrkdwn already escaped that stands for `line`."""
+    text = clip(markup if markup is not None else slack_escape(line), SLACK_SECTION_MAX)
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     if links:
         blocks.append({"type": "context", "elements": [
@@ -122,10 +123,7 @@ def teams(site, title, text, links=()):
 def chat(fmt, site, title, text, level=None, links=()):
     """The body of a message to a chat channel (`fmt`: slack, teams or discord)."""
     if fmt == "slack":
-        line = f"*{slack_escape(title)}*\n{slack_escape(text)}" if text else slack_escape(title)
-        body = slack("", links)
-        body["text"] = body["blocks"][0]["text"]["text"] = clip(line, SLACK_SECTION_MAX)
-        return body
+        return slack(title, links, f"*{slack_escape(title)}*\n{slack_escape(text)}" if text else None)
     if fmt == "teams":
         return teams(site, title, text, links)
     return discord(site, title, text, level, links)

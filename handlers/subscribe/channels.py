@@ -79,6 +79,7 @@ def manage_channel(token):
     status = 200
     if channel.state != "active":
         form.form_errors.append("This channel is not verified yet: nothing is sent to it until it is.")
+        status = 400 if form.is_submitted() else 200
     elif form.validate_on_submit():
         try:
             channel.choose(*form.chosen())
