@@ -1,6 +1,7 @@
-"""Subscribers: webhook URLs an admin adds, told of every change the outbox records.
+"""Subscribers: webhook URLs an admin adds, told of every change the outbox records (or of
+those about the services chosen for it, as readers choose theirs).
 
-Each gets JSON signed with its own secret (an HMAC header), or a Slack-compatible
+Each gets JSON signed with its own secret (an HMAC header), or a Slack, Teams or Discord
 incoming-webhook body. Where a URL may point (public addresses only, on App Engine) is
 checked each time it is sent to, not only here: DNS can change in between.
 """
