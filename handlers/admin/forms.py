@@ -204,7 +204,13 @@ class SubscriberForm(FlaskForm):
     name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
     url = StringField("Webhook URL", validators=[REQUIRED, Length(max=2000)])
     format = SelectField("Format", choices=choices(FORMATS.items()))
+    services = StringField("Only changes about these services (their ids, separated by commas; empty: every change)",
+                           validators=[Length(max=4000)])
     active = BooleanField("Send notifications", default=True)
+
+    def service_ids(self):
+        """The service ids typed in, as the model takes them."""
+        return [item.strip() for item in (self.services.data or "").split(",") if item.strip()]
 
 
 class ProbeForm(FlaskForm):
