@@ -40,7 +40,7 @@ LEASE = datetime.timedelta(seconds=60)
 LEASE_MARGIN = datetime.timedelta(seconds=5)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
-MAILED_KINDS = ("incident",)
+MAILED_KINDS = ("incident", "maintenance")
 
 
 def _committed(key):
