@@ -273,6 +273,7 @@ class Maintenance(ndb.Model):
 def _move(how, window):
     """Remind of, start or end `window` when its time has come (in its transaction), saying so in
     `how`; nothing when it has already moved."""
+    how.clear()  # a retried transaction says only what its last attempt did
     now = utcnow()
     if window.reminder_due(now):
         how.append("reminded")
