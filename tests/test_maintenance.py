@@ -1,6 +1,6 @@
-"""Scheduled maintenance: announced ahead, told in updates (verifying among their states), flipped at its
-start and back at its end by the cron
-endpoint (the test moves the board's clock), and a second run changes nothing more."""
+"""Scheduled maintenance: announced ahead, flipped at its start and back at its end by the cron
+endpoint (the test moves the board's clock), and a second run changes nothing more; told in
+updates (verifying among their states) through the admin API and the admin form."""
 
 import datetime
 
