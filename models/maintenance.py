@@ -222,31 +222,34 @@ class Maintenance(ndb.Model):
         """Add a free-text update (its state defaults to the current one): in progress starts a
         scheduled window now, completed ends it now; readers are told the update, once."""
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
-        state = clean_choice(state, "state", STATES[:-1], default=self.state)
+        # None: the state it has when the update is written (the cron may have moved it since).
+        wanted = clean_choice(state, "state", STATES[:-1]) if state is not None and str(state).strip() else None
 
         def apply(window):
-            allowed, now_word = NEXT_STATES.get(window.state, ()), window.state.replace("_", " ")
+            new, allowed = wanted or window.state, NEXT_STATES.get(window.state, ())
+            now_word = window.state.replace("_", " ")
             if not allowed:
                 raise Conflict(f"This maintenance is {now_word}: it takes no more updates.")
-            if state not in allowed:
+            if new not in allowed:
                 raise Conflict(f"This maintenance is {now_word}: an update may make it "
-                               f"{' or '.join(s.replace('_', ' ') for s in allowed)}, not {state.replace('_', ' ')}.")
+                               f"{' or '.join(s.replace('_', ' ') for s in allowed)}, not {new.replace('_', ' ')}.")
             if len(window.updates or []) >= UPDATES_MAX:
                 raise InvalidInput(f"A maintenance takes at most {UPDATES_MAX} updates.")
-            now = utcnow()
-            window.updates = [*(window.updates or []), {"state": state, "message": message, "at": now.isoformat()}]
-            # The update is what readers hear of the step it makes: the step is not told again.
-            window.told = list(dict.fromkeys([*(window.told or []), TOLD_AS[state]]))
-            if window.state == "scheduled" and state == "in_progress":
+            now, starting = utcnow(), window.state == "scheduled" and new == "in_progress"
+            window.updates = [*(window.updates or []), {"state": new, "message": message, "at": now.isoformat()}]
+            window.state, window.updated = new, now
+            if starting:
                 window.starts = now
-                _start(window)
-            elif state == "completed":
+            if new == "completed":
                 window.ends = min(window.ends, now)
-                _finish(window)
-            else:
-                window.state, window.updated = state, now
-                Notices.keep_maintenance(window)
+            # The update is what readers hear of the step it makes: the step is not told again.
             _tell(window, f"update-{len(window.updates)}")
+            window.told = list(dict.fromkeys([*window.told, TOLD_AS[new]]))
+            if starting:
+                return _start(window)
+            if new == "completed":
+                return _finish(window)
+            Notices.keep_maintenance(window)
             return "update"
 
         return audit.change(self.key, self.LABEL, apply)
