@@ -138,6 +138,8 @@ def test_updates_and_verifying_through_the_api_on_the_page_feeds_and_statuspage(
     response = admin.post(f"/maintenances/{wid}/updates", {"message": "One more."})
     assert_json_error(response, 409)
     assert "no more updates" in response.json["message"]
+    assert_json_error(admin.post("/maintenances/123/updates", {"message": "x"}), 404)
+    assert "text/html" in client.get("/maintenance/nope", status=404).content_type
 
 
 REFUSED = [
