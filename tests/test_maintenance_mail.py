@@ -81,7 +81,6 @@ def test_each_step_reaches_the_windows_readers_once_as_one_thread(board, mailbox
                 assert cron(board) == expected
             assert cron(board) == {}
             sweep(board)
-            sweep(board)
 
     step(0, {})
     step(31, {window["id"]: "reminded"})  # 59 minutes before: the quiet one sends no reminder
