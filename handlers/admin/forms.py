@@ -58,6 +58,8 @@ class ServiceForm(FlaskForm):
         "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
     list = SelectField("List", choices=choices([("", "No list")]))
+    showcase = BooleanField("Show on the front page and the summary", default=True)
+    only_show_if_degraded = BooleanField("Hide from the public pages while it is operational")
 
 
 class ServiceListForm(FlaskForm):
@@ -242,3 +244,5 @@ class BoardSettingsForm(FlaskForm):
     """The board's settings: what the front page shows."""
 
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
+    maintenance_indicator = BooleanField(
+        'Report the "maintenance" indicator in /api/v2/status.json during maintenance')
