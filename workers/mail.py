@@ -19,6 +19,7 @@ import smtplib
 import ssl
 
 from flask import has_request_context, render_template, request, url_for
+from flask_babel import force_locale, gettext
 
 from models import mailings
 from models.ratelimit import Hits
@@ -116,11 +117,18 @@ def compose(config, reader, subject, template, unsubscribe=True, headers=None, *
     return message
 
 
+def _language_of(reader):
+    """The language of a reader's messages: the one it signed up in (English for older readers)."""
+    return getattr(reader, "locale", None) or "en"
+
+
 def confirmation(config, reader):
     """The message asking a reader to confirm (the only one an unconfirmed address ever gets)."""
     link = url_for("subscribe.confirm", token=reader.token(config["SECRET_KEY"], "confirm"), _external=True)
-    return compose(config, reader, f"Confirm your subscription to {config['SITE_NAME']} status", "confirm",
-                   unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+    with force_locale(_language_of(reader)):
+        subject = gettext("Confirm your subscription to %(site)s status", site=config["SITE_NAME"])
+        return compose(config, reader, subject, "confirm",
+                       unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
 
 
 def incident_message(config, notification, reader):
@@ -133,12 +141,13 @@ def incident_message(config, notification, reader):
     headers = {"Message-ID": root} if number == 1 else {
         "Message-ID": f"<incident-{incident['id']}-{number}.{reader.reader_id}@{domain}>",
         "In-Reply-To": root, "References": root}
-    subject = f"[{config['SITE_NAME']} status] {incident['title']}"
-    if number > 1:
-        subject = "Re: " + subject
     link = url_for("site.incident", incident_id=incident["id"], _external=True)
-    return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
-                   incident_url=link)
+    with force_locale(_language_of(reader)):
+        subject = f"[{gettext('%(site)s status', site=config['SITE_NAME'])}] {incident['title']}"
+        if number > 1:
+            subject = "Re: " + subject  # mail readers thread on "Re: " whatever the language
+        return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
+                       incident_url=link)
 
 
 def _base_url(app):

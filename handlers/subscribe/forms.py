@@ -1,20 +1,21 @@
 """The subscription pages' forms (Flask-WTF: each carries its CSRF token)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-SCOPES = [SelectChoice("all", "Everything on this board"), SelectChoice("chosen", "Only the services I choose")]
+SCOPES = [SelectChoice("all", _l("Everything on this board")), SelectChoice("chosen", _l("Only the services I choose"))]
 
 
 class ChoiceForm(FlaskForm):
     """Which services a reader hears of: the whole board, or those ticked."""
 
-    scope = RadioField("Tell me about", choices=SCOPES, default="all")
+    scope = RadioField(_l("Tell me about"), choices=SCOPES, default="all")
     # Unknown ids are refused by the model with a clear message, not by WTForms' generic one.
-    services = SelectMultipleField("Services", choices=[], validate_choice=False,
+    services = SelectMultipleField(_l("Services"), choices=[], validate_choice=False,
                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
     def chosen(self):
@@ -26,7 +27,7 @@ class ChoiceForm(FlaskForm):
 class SignUpForm(ChoiceForm):
     """An address and a choice of services."""
 
-    email = StringField("E-mail address", validators=[DataRequired("Give an e-mail address."), Length(max=254)])
+    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Give an e-mail address.")), Length(max=254)])
 
 
 class ButtonForm(FlaskForm):
