@@ -80,7 +80,8 @@ def _feed(endpoint):
     query = {"services": request.args["services"]} if filtered else {}
     feed = FeedGenerator()
     feed.id(url_for(endpoint, _external=True, **query))
-    title = gettext("%(site)s status", site=site) + (f": {', '.join(card.name for card in cards.values())}" if filtered else "")
+    title = gettext("%(site)s status", site=site)
+    title += f": {', '.join(card.name for card in cards.values())}" if filtered else ""
     feed.title(_clean(title))
     feed.description(gettext("The newest status updates of %(site)s's services.", site=site))
     feed.author({"name": site})

@@ -107,7 +107,8 @@ class DayCells:
     def _kind(self, worst, note):
         key = (id(worst), note)
         if key not in self.kinds:
-            label = (worst.name if worst else gettext("No problems")) + (" · " + gettext("note posted") if note else "")
+            label = worst.name if worst else gettext("No problems")
+            label += " · " + gettext("note posted") if note else ""
             icon = status_icon(worst) if worst else (icon_url("information") if note else self.default_icon)
             self.kinds[key] = (_escaped(label), _escaped(icon), f" level-{worst.level.lower()}" if worst else "")
         return self.kinds[key]
