@@ -57,6 +57,8 @@ class ServiceForm(FlaskForm):
         "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
     list = SelectField("List", choices=choices([("", "No list")]))
+    showcase = BooleanField("Show on the front page and the summary", default=True)
+    only_show_if_degraded = BooleanField("Hide from the public pages while it is operational")
 
 
 class ServiceListForm(FlaskForm):
@@ -202,7 +204,13 @@ class SubscriberForm(FlaskForm):
     name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
     url = StringField("Webhook URL", validators=[REQUIRED, Length(max=2000)])
     format = SelectField("Format", choices=choices(FORMATS.items()))
+    services = StringField("Only changes about these services (their ids, separated by commas; empty: every change)",
+                           validators=[Length(max=4000)])
     active = BooleanField("Send notifications", default=True)
+
+    def service_ids(self):
+        """The service ids typed in, as the model takes them."""
+        return [item.strip() for item in (self.services.data or "").split(",") if item.strip()]
 
 
 class ProbeForm(FlaskForm):
@@ -221,3 +229,5 @@ class BoardSettingsForm(FlaskForm):
     """The board's settings: what the front page shows."""
 
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
+    maintenance_indicator = BooleanField(
+        'Report the "maintenance" indicator in /api/v2/status.json during maintenance')

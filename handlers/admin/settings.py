@@ -1,4 +1,5 @@
-"""The board's settings: what the front page shows (changes are audited like every other)."""
+"""The board's settings: what the front page shows and /api/v2's maintenance indicator (changes are
+audited like every other)."""
 
 from flask import render_template, url_for
 
@@ -16,7 +17,9 @@ def _settings_page(form, status=200):
 @bp.get("/settings")
 def settings():
     """The board's settings, as stored (a board that never chose shows the default)."""
-    form = BoardSettingsForm(front_page=Installation.load().front_page or DEFAULT_FRONT_PAGE)
+    board = Installation.load()
+    form = BoardSettingsForm(front_page=board.front_page or DEFAULT_FRONT_PAGE,
+                             maintenance_indicator=bool(board.maintenance_indicator))
     return _settings_page(form)
 
 
@@ -26,7 +29,7 @@ def save_settings():
     form = BoardSettingsForm()
     done = submit(
         form,
-        lambda: Installation.choose_front_page(form.front_page.data),
+        lambda: Installation.choose(form.front_page.data, form.maintenance_indicator.data),
         f"The front page now shows: {FRONT_PAGES.get(form.front_page.data, '')}.",
         url_for("admin.settings"),
     )

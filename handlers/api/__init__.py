@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incidents, integrations, maintenance, openapi, statuspage, views
+from handlers.api import incidents, integrations, maintenance, openapi, statuspage, statuspage_subscribers, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
@@ -128,6 +128,8 @@ def register(app):
     csrf.exempt(admin_api)
     csrf.exempt(public_api)
     csrf.exempt(statuspage.bp)
+    csrf.exempt(statuspage_subscribers.bp)
     app.register_blueprint(public_api)
     app.register_blueprint(statuspage.bp)
+    app.register_blueprint(statuspage_subscribers.bp)
     app.register_blueprint(admin_api)

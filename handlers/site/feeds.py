@@ -146,3 +146,42 @@ def _add_story(feed, timestamp, kind, item):
         _describe(entry, window.message)
     entry.published(_aware(timestamp))
     entry.updated(_aware(timestamp))
+
+
+def history_response(endpoint, kind):
+    """The incident history at Statuspage's feed paths, as RSS or Atom: one entry per incident,
+    newest first, its updates as plain text (the newest FEED_SIZE; one lookup: the notices)."""
+    method, mimetype = FORMATS[kind]
+    body = getattr(_history(endpoint), method)(pretty=True)
+    return Response(body, mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8")
+
+
+def _history(endpoint):
+    """The feed of the newest incidents, each entry updated at its newest update."""
+    _, incidents, _ = Snapshot.cards_and_notices()
+    incidents = incidents[:FEED_SIZE]
+    site = current_app.config["SITE_NAME"]
+    feed = FeedGenerator()
+    feed.id(url_for(endpoint, _external=True))
+    feed.title(_clean(f"{site} status - incident history"))
+    feed.description(f"Incidents of {site}, newest first.")
+    feed.author({"name": site})
+    feed.link(href=url_for("site.history", _external=True), rel="alternate")
+    feed.link(href=url_for(endpoint, _external=True), rel="self")
+    feed.language("en")
+    feed.updated(_aware(max(incident.updated for incident in incidents)) if incidents
+                 else datetime.datetime.now(datetime.UTC))
+    for incident in incidents:
+        link = url_for("site.incident", incident_id=incident.incident_id, _external=True)
+        entry = feed.add_entry(order="append")
+        entry.guid(link, permalink=True)
+        entry.title(_clean(incident.title))
+        entry.link(href=link)
+        told = [f"{update.state.title()} ({update.at:%-d %b %Y %H:%M} UTC): {update.message}"
+                for update in incident.timeline]
+        if incident.postmortem:
+            told.insert(0, f"Postmortem: {incident.postmortem}")
+        _describe(entry, "\n\n".join(told))
+        entry.published(_aware(incident.started))
+        entry.updated(_aware(incident.updated))
+    return feed
