@@ -58,6 +58,7 @@ WRITE_ROUTES = (
     ("/incidents/<incident_id>/updates", "POST", incidents.post_incident_update),
     ("/maintenances", "POST", maintenance.schedule_maintenance),
     ("/maintenances/<maintenance_id>", "DELETE", maintenance.cancel_maintenance),
+    ("/maintenances/<maintenance_id>/updates", "POST", maintenance.post_maintenance_update),
 )
 
 

@@ -17,7 +17,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from handlers.api import incidents, maintenance, views
 from handlers.api.incident_schema import (ID, IncidentEditFields, IncidentFields, IncidentSchema,
                                           IncidentUpdateFields, IncidentUpdateSchema, StatusChangeSchema)
-from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
+from handlers.api.maintenance_schema import (MaintenanceFields, MaintenanceSchema, MaintenanceUpdateFields,
+                                             MaintenanceUpdateSchema)
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields
 from handlers.api.schemas import (COLLECTIONS, ErrorSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema,
                                   StatusSchema, slug_id)
@@ -49,10 +50,10 @@ TAGS = {
     "levels": "The severity levels a status can have.",
     "status-images": "The icons a status can show.",
     "incidents": "Incidents about one or more services, from investigating to resolved.",
-    "maintenances": "Scheduled maintenance windows.",
+    "maintenances": "Scheduled maintenance windows, from scheduled through in progress and verifying to completed.",
 }
 OBJECTS = (ErrorSchema, StatusSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema, StatusChangeSchema,
-           IncidentUpdateSchema, IncidentSchema, MaintenanceSchema)
+           IncidentUpdateSchema, IncidentSchema, MaintenanceUpdateSchema, MaintenanceSchema)
 MORE_COLLECTIONS = {
     "IncidentCollection": (IncidentSchema, "incidents", "Newest first."),
     "MaintenanceCollection": (MaintenanceSchema, "maintenances", "Latest start first."),
@@ -180,6 +181,7 @@ OPERATIONS = {
     maintenance.get_maintenance: Operation("Maintenance"),
     maintenance.schedule_maintenance: Operation("Maintenance", 201, fields=MaintenanceFields),
     maintenance.cancel_maintenance: Operation("Maintenance", errors=(409,)),
+    maintenance.post_maintenance_update: Operation("Maintenance", 201, (409,), MaintenanceUpdateFields),
 }
 
 

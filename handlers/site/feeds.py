@@ -1,4 +1,4 @@
-"""RSS and Atom feeds of the newest events, incident updates and maintenance announcements,
+"""RSS and Atom feeds of the newest events, incident updates, maintenance announcements and updates,
 built with feedgen (which escapes every field for XML; messages are escaped for HTML too)."""
 
 import datetime
@@ -114,7 +114,8 @@ def _feed(endpoint):
 
 
 def _stories(incidents, windows, service_ids):
-    """(time, kind, item) of each incident update and maintenance announcement about `service_ids`."""
+    """(time, kind, item) of each incident update, maintenance announcement and maintenance update
+    about `service_ids`."""
     stories = []
     for incident in incidents:
         if service_ids & set(incident.services):
@@ -122,11 +123,12 @@ def _stories(incidents, windows, service_ids):
     for window in windows:
         if window.state != "cancelled" and service_ids & set(window.services):
             stories.append((window.created, "maintenance", window))
+            stories += [(update.at, "maintenance-update", (window, update)) for update in window.timeline]
     return sorted(stories, key=lambda item: item[0], reverse=True)
 
 
 def _add_story(feed, timestamp, kind, item):
-    """A feed entry for an incident update or a maintenance announcement."""
+    """A feed entry for an incident update, a maintenance announcement or a maintenance update."""
     entry = feed.add_entry(order="append")
     if kind == "incident":
         incident, update = item
@@ -134,6 +136,13 @@ def _add_story(feed, timestamp, kind, item):
         entry.guid(f"{link}#update-{update.number}", permalink=True)
         label = gettext("Incident")
         entry.title(_clean(f"[{label} - {gettext(update.state.title())}] {incident.title}"))
+        entry.link(href=link)
+        _describe(entry, update.message)
+    elif kind == "maintenance-update":
+        window, update = item
+        link = url_for("site.maintenance", maintenance_id=window.maintenance_id, _external=True)
+        entry.guid(f"{link}#update-{update.number}", permalink=True)
+        entry.title(_clean(f"[Maintenance - {update.state.replace('_', ' ').capitalize()}] {window.title}"))
         entry.link(href=link)
         _describe(entry, update.message)
     else:

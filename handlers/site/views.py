@@ -16,6 +16,7 @@ from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime, utcnow
 from models.event import PAGE as EVENTS_PAGE
+from models.notices import OPEN_MAINTENANCE
 
 bp = declare(Blueprint("site", __name__), SITE)
 
@@ -31,7 +32,7 @@ def index():
     # Services not showcased, and those shown only when degraded while operational, stay off.
     board = Snapshot.now(current_app.config["HISTORY_DAYS"]).shown(front=True)
     incidents = [incident for incident in board.incidents() if incident.is_open]
-    windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
+    windows = [window for window in board.maintenances() if window.state in OPEN_MAINTENANCE]
     # The board's setting: 90-day bars (drawn from the rows' rollups, no read more) or the grid.
     bars = glance.BAR_DAYS if board.front_page == "bars" else 0
     return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
