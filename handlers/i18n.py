@@ -50,6 +50,13 @@ MARKED = (
     N_("NORMAL counts as up, WARNING as degraded, ERROR and CRITICAL as down; "
        "time in the maintenance status is left out."),
     N_("Investigating"), N_("Identified"), N_("Monitoring"), N_("Resolved"),
+    # Maintenance windows' states as pages show them, and what a reader's message says of one.
+    N_("Scheduled"), N_("In progress"), N_("Verifying"), N_("Completed"), N_("Cancelled"),
+    N_("Maintenance announced"), N_("Maintenance started"), N_("Maintenance verifying"),
+    N_("Maintenance completed"), N_("Maintenance cancelled"),
+    # models/channels.py's kinds of channel, as the sign-up form offers them.
+    N_("My own webhook (JSON, signed)"), N_("Slack (incoming webhook)"),
+    N_("Microsoft Teams (Workflows webhook)"), N_("Discord (channel webhook)"),
     N_("none"), N_("minor"), N_("major"), N_("critical"),
     N_("Error"), N_("Bad Request"), N_("Not Found"), N_("Method Not Allowed"), N_("Too Many Requests"),
     N_("Request Entity Too Large"), N_("Internal Server Error"), N_("Service Unavailable"), N_("Forbidden"),

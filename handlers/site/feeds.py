@@ -142,7 +142,8 @@ def _add_story(feed, timestamp, kind, item):
         window, update = item
         link = url_for("site.maintenance", maintenance_id=window.maintenance_id, _external=True)
         entry.guid(f"{link}#update-{update.number}", permalink=True)
-        entry.title(_clean(f"[Maintenance - {update.state.replace('_', ' ').capitalize()}] {window.title}"))
+        label, state = gettext("Maintenance"), gettext(update.state.replace("_", " ").capitalize())
+        entry.title(_clean(f"[{label} - {state}] {window.title}"))
         entry.link(href=link)
         _describe(entry, update.message)
     else:
@@ -172,12 +173,12 @@ def _history(endpoint):
     site = current_app.config["SITE_NAME"]
     feed = FeedGenerator()
     feed.id(url_for(endpoint, _external=True))
-    feed.title(_clean(f"{site} status - incident history"))
-    feed.description(f"Incidents of {site}, newest first.")
+    feed.title(_clean(gettext("%(site)s status - incident history", site=site)))
+    feed.description(gettext("Incidents of %(site)s, newest first.", site=site))
     feed.author({"name": site})
     feed.link(href=url_for("site.history", _external=True), rel="alternate")
     feed.link(href=url_for(endpoint, _external=True), rel="self")
-    feed.language("en")
+    feed.language(tag(get_locale()))
     feed.updated(_aware(max(incident.updated for incident in incidents)) if incidents
                  else datetime.datetime.now(datetime.UTC))
     for incident in incidents:
@@ -186,10 +187,10 @@ def _history(endpoint):
         entry.guid(link, permalink=True)
         entry.title(_clean(incident.title))
         entry.link(href=link)
-        told = [f"{update.state.title()} ({update.at:%-d %b %Y %H:%M} UTC): {update.message}"
+        told = [f"{gettext(update.state.title())} ({_when(update.at)} UTC): {update.message}"
                 for update in incident.timeline]
         if incident.postmortem:
-            told.insert(0, f"Postmortem: {incident.postmortem}")
+            told.insert(0, f"{gettext('Postmortem')}: {incident.postmortem}")
         _describe(entry, "\n\n".join(told))
         entry.published(_aware(incident.started))
         entry.updated(_aware(incident.updated))

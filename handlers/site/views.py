@@ -165,7 +165,7 @@ def favicon():
 
 
 @bp.get("/embed/script.js")
-@reads(META)
+@reads(META, localised=False)
 def embed_script():
     """The status pop-up other sites embed, at the path of Statuspage's, so a site switches by changing the host."""
     return current_app.send_static_file("js/embed.js")

@@ -35,9 +35,9 @@ class SignUpForm(ChoiceForm):
 class ChannelForm(ChoiceForm):
     """Where a reader's channel posts (its kind and URL) and a choice of services."""
 
-    kind = RadioField("Send to", choices=[SelectChoice(kind, label) for kind, label in KINDS.items()],
+    kind = RadioField(_l("Send to"), choices=[SelectChoice(kind, _l(label)) for kind, label in KINDS.items()],
                       default="slack", validate_choice=False)  # the model names what it takes
-    url = StringField("Webhook URL", validators=[DataRequired("Give the webhook's URL."), Length(max=2000)])
+    url = StringField(_l("Webhook URL"), validators=[DataRequired(_l("Give the webhook's URL.")), Length(max=2000)])
 
 
 class ButtonForm(FlaskForm):
