@@ -60,6 +60,7 @@ from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
 from handlers.flights import Flights
+from handlers.i18n import locale_of
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
 from models.audit import EVERYTHING as ALL
@@ -262,10 +263,12 @@ class PageCache:
         return self._answer(environ, start_response, dataclasses.replace(kept, headers=headers), timing, head)
 
     def _key(self, environ, route):
-        """The path and the query arguments the view declared, normalised: nothing else changes the answer."""
+        """The path and the query arguments the view declared, normalised, and on a localised surface
+        the reader's locale (always a shipped one: at most a copy per locale): nothing else changes the answer."""
         args = route.declared_args(environ)
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme")
-        return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args)
+        locale = locale_of(environ) if route.localised else None
+        return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args, locale)
 
     def _render(self, environ, key, tags, versions):
         """Have the app answer (as a plain GET, so the whole body comes back); keep it if it may be shared."""

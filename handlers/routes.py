@@ -52,10 +52,11 @@ class Surface:
     errors: str = "html"  # "json" or "html"
     session: bool = False  # may read and set the session cookie (sign-in and admin)
     files: bool = False  # answers are files with their own max-age (edges may serve them stale)
+    localised: bool = False  # written in the reader's language: one cached copy per locale (handlers/i18n.py)
 
 
 PRIVATE = Surface("private")
-SITE = Surface("site", public=True, deadline=READ_DEADLINE)
+SITE = Surface("site", public=True, deadline=READ_DEADLINE, localised=True)
 FILES = Surface("files", public=True, deadline=READ_DEADLINE, files=True)
 PUBLIC_API = Surface("public-api", public=True, deadline=READ_DEADLINE, errors="json")
 ADMIN = Surface("admin", session=True)
@@ -150,6 +151,7 @@ class Reads:
 
     tags: Callable[..., tuple]
     args: dict
+    localised: bool = True  # its text is translated (on a localised surface): False for images, calendars
 
     def tags_for(self, view_args):
         """The answer's tags, ALL first."""
@@ -166,11 +168,12 @@ class Reads:
         return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
 
 
-def reads(tags, args=None, costly=False):
+def reads(tags, args=None, costly=False, localised=True):
     """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query
-    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py)."""
+    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py);
+    `localised=False`: its answer is the same in every language (one cached copy, no `Vary`)."""
     function = tags if callable(tags) else (lambda **_: tuple(tags))
-    declared = Reads(function, dict(args or {}))
+    declared = Reads(function, dict(args or {}), localised)
 
     def decorate(view):
         view.reads = declared
@@ -214,6 +217,11 @@ class Route:
     def cached(self):
         """Whether the page cache may keep and share this answer."""
         return self.surface.public and not self.surface.files and self.reads is not None
+
+    @property
+    def localised(self):
+        """Whether the answer is written in the reader's language: one cached copy per shipped locale."""
+        return self.surface.localised and self.reads is not None and self.reads.localised
 
     def tags(self):
         """The answer's cache tags (ALL first)."""

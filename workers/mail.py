@@ -21,6 +21,8 @@ import smtplib
 import ssl
 
 from flask import has_request_context, render_template, request, url_for
+from babel.dates import format_skeleton
+from flask_babel import force_locale, get_locale, gettext
 
 from models import mailings
 from models.ratelimit import Hits
@@ -118,11 +120,18 @@ def compose(config, reader, subject, template, unsubscribe=True, headers=None, *
     return message
 
 
+def _language_of(reader):
+    """The language of a reader's messages: the one it signed up in (English for older readers)."""
+    return getattr(reader, "locale", None) or "en"
+
+
 def confirmation(config, reader):
     """The message asking a reader to confirm (the only one an unconfirmed address ever gets)."""
     link = url_for("subscribe.confirm", token=reader.token(config["SECRET_KEY"], "confirm"), _external=True)
-    return compose(config, reader, f"Confirm your subscription to {config['SITE_NAME']} status", "confirm",
-                   unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+    with force_locale(_language_of(reader)):
+        subject = gettext("Confirm your subscription to %(site)s status", site=config["SITE_NAME"])
+        return compose(config, reader, subject, "confirm",
+                       unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
 
 
 def incident_message(config, notification, reader):
@@ -135,12 +144,14 @@ def incident_message(config, notification, reader):
     headers = {"Message-ID": root} if number == 1 else {
         "Message-ID": f"<incident-{incident['id']}-{number}.{reader.reader_id}@{domain}>",
         "In-Reply-To": root, "References": root}
-    subject = f"[{config['SITE_NAME']} status] {incident['title']}"
-    if number > 1:
-        subject = "Re: " + subject
     link = url_for("site.incident", incident_id=incident["id"], _external=True)
-    return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
-                   incident_url=link)
+    with force_locale(_language_of(reader)):
+        site = gettext("%(site)s status", site=config["SITE_NAME"])
+        subject = f"[{site}] {incident['title']}"
+        if number > 1:
+            subject = "Re: " + subject  # mail readers thread on "Re: " whatever the language
+        return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
+                       incident_url=link)
 
 
 def maintenance_message(config, notification, reader):
@@ -153,14 +164,24 @@ def maintenance_message(config, notification, reader):
     headers = {"Message-ID": root} if told == "announced" else {
         "Message-ID": f"<maintenance-{window['id']}-{told}.{reader.reader_id}@{domain}>",
         "In-Reply-To": root, "References": root}
-    subject = f"[{config['SITE_NAME']} status] Maintenance: {window['title']}"
-    if told != "announced":
-        subject = "Re: " + subject
     link = url_for("site.maintenance", maintenance_id=window["id"], _external=True)
     starts, ends = (datetime.datetime.fromisoformat(window[f].removesuffix("Z"))
                     for f in ("scheduled_for", "scheduled_until"))
-    return compose(config, reader, subject, "maintenance", headers=headers, window=window, told=told, update=update,
-                   when=f"{starts:%-d %b %Y %H:%M} to {ends:%-d %b %Y %H:%M} UTC", maintenance_url=link)
+    with force_locale(_language_of(reader)):
+        site, what = gettext("%(site)s status", site=config["SITE_NAME"]), gettext("Maintenance")
+        subject = f"[{site}] {what}: {window['title']}"
+        if told != "announced":
+            subject = "Re: " + subject
+        when = gettext("%(start)s to %(end)s", start=_moment(starts), end=_moment(ends)) + " UTC"
+        return compose(config, reader, subject, "maintenance", headers=headers, window=window, told=told,
+                       update=update, when=when, maintenance_url=link)
+
+
+def _moment(moment):
+    """A time as the message's language writes it: 17 May 2024 14:03 (17 mai 2024 14:03)."""
+    locale = get_locale()
+    day = moment.strftime("%-d %b %Y") if str(locale) == "en" else format_skeleton("yMMMd", moment, locale=locale)
+    return f"{day} {moment:%H:%M}"
 
 
 MESSAGES = {"incident": incident_message, "maintenance": maintenance_message}

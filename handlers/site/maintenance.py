@@ -20,7 +20,7 @@ def maintenance(maintenance_id):
 
 
 @bp.get("/maintenance.ics")
-@reads(BOARD)
+@reads(BOARD, localised=False)
 def maintenance_calendar():
     """Upcoming and current maintenance windows as an iCalendar feed (icalendar escapes every field)."""
     board = Snapshot.now()

@@ -158,21 +158,21 @@ def atom():
 
 
 @bp.get("/favicon.ico")
-@reads(META)
+@reads(META, localised=False)
 def favicon():
     """Browsers and crawlers ask for /favicon.ico whatever the page says; answer the SVG icon."""
     return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/embed/script.js")
-@reads(META)
+@reads(META, localised=False)
 def embed_script():
     """The status pop-up other sites embed, at the path of Statuspage's, so a site switches by changing the host."""
     return current_app.send_static_file("js/embed.js")
 
 
 @bp.get("/robots.txt")
-@reads(META)
+@reads(META, localised=False)
 def robots():
     """The public pages may be indexed; the admin pages and the API need not be."""
     body = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"
