@@ -148,6 +148,9 @@ class Reads:
 
     tags: Callable[..., tuple]
     args: dict
+    # Seconds a kept answer stays good without any write (None: until a write touches its tags): for
+    # answers that show data written too often to audit (probe response times, pushed metrics).
+    fresh: int | None = None
 
     def tags_for(self, view_args):
         """The answer's tags, ALL first."""
@@ -164,11 +167,12 @@ class Reads:
         return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
 
 
-def reads(tags, args=None, costly=False):
+def reads(tags, args=None, costly=False, fresh=None):
     """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query
-    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py)."""
+    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py); `fresh`:
+    the seconds a kept answer stays good however few writes there are (Reads.fresh)."""
     function = tags if callable(tags) else (lambda **_: tuple(tags))
-    declared = Reads(function, dict(args or {}))
+    declared = Reads(function, dict(args or {}), fresh)
 
     def decorate(view):
         view.reads = declared

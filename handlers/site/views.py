@@ -11,16 +11,20 @@ from handlers import api
 from handlers.bodies import MAX_JSON_DEPTH
 from handlers.routes import (BOARD, META, NAMES_MAX, SITE, comma_set, declare, page_cursor, reads, repeated_set,
                              service_tags)
-from handlers.site import feeds
+from handlers.site import charts, feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime, utcnow
 from models.event import PAGE as EVENTS_PAGE
+from models.series import PERIODS, PROBE, SeriesDay
 
 bp = declare(Blueprint("site", __name__), SITE)
 
 SERVICE_PAGE_EVENTS = 50
 REFRESH_SECONDS = 60
+# Probe results and pushed metrics are not audited (one a minute each), so no write makes the service
+# page stale: a kept copy is rendered again after this long, about a probe's interval.
+CHARTS_FRESH_SECONDS = 60
 
 
 @bp.get("/")
@@ -38,18 +42,21 @@ def index():
 
 
 @bp.get("/services/<service_id>")
-@reads(service_tags)
+@reads(service_tags, {"period": charts.period_arg}, fresh=CHARTS_FRESH_SECONDS)
 def service(service_id):
-    """One service: its current status, description and newest events."""
+    """One service: its current status, description, response times over `?period=` and newest events."""
     service = Service.get_or_404(service_id)
     board = Snapshot.of([service])
     events = Event.newest_of(service, SERVICE_PAGE_EVENTS)
     first_year = min([service.created.year] + [event.timestamp.year for event in events])
     years = range(board.today.year, first_year - 1, -1)
     uptimes = [uptime.of(board.rows[0].service, board, days) for days in uptime.PERIODS]
+    period = charts.chosen_period()
+    response_times = SeriesDay.charts(service.slug, [PROBE], period)[PROBE]
     return render_template(
         "site/service.html", board=board, row=board.rows[0], events=events, years=years, limit=SERVICE_PAGE_EVENTS,
-        uptimes=uptimes, uptime_rule=uptime.RULE, as_of=utcnow(),
+        uptimes=uptimes, uptime_rule=uptime.RULE, as_of=utcnow(), periods=PERIODS, period=period,
+        response_times=response_times, draw=charts.draw,
     )
 
 
