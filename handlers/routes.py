@@ -30,6 +30,7 @@ from werkzeug.routing import RequestRedirect
 from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
 from models.errors import PAGE_LINK_INVALID
+from models.series import PERIODS
 
 ROUTE_KEY = "stashboard.route"
 ARGS_KEY = "stashboard.route.args"
@@ -117,6 +118,14 @@ def page_cursor(values):
     if len(value) > CURSOR_MAX or not CURSOR.fullmatch(value):
         raise ValueError(PAGE_LINK_INVALID)
     return [value]
+
+
+def chart_period(values):
+    """The `period` of a chart (24h, 7d or 30d: models/series.py); anything else is refused."""
+    value = values[0].strip() if values else ""
+    if value and value not in PERIODS:
+        raise ValueError(f"'period' must be one of {', '.join(PERIODS)}.")
+    return [value] if value else []
 
 
 JSONP = {"callback": jsonp}

@@ -12,25 +12,14 @@ import math
 
 from flask import request
 
-from models.series import PERIODS
 
 WIDTH, HEIGHT = 720, 160
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 8, 22
 DEFAULT_PERIOD = "24h"
 
 
-def period_arg(values):
-    """The `period` a chart page shows (24h, 7d or 30d); anything else is refused with a 400."""
-    value = values[0].strip() if values else ""
-    if not value:
-        return []
-    if value not in PERIODS:
-        raise ValueError(f"'period' must be one of {', '.join(PERIODS)}.")
-    return [value]
-
-
 def chosen_period():
-    """The period the request asked for (declared and checked by `period_arg`), else the last 24 hours."""
+    """The period the request asked for (declared and checked by routes.chart_period), else the last 24 hours."""
     return request.args.get("period") or DEFAULT_PERIOD
 
 
