@@ -70,3 +70,18 @@ def test_a_probe_check_adds_to_the_chart_and_the_kept_page_is_redrawn_within_a_m
         again = shown.get("/services/web-api?period=24h")
     assert cache_state(again) == "miss"
     assert "highest 5000.0 ms" in " ".join(again.text.split())
+
+
+def test_a_gap_breaks_the_line_and_small_or_negative_values_get_a_readable_axis():
+    from handlers.site.charts import draw
+    from models.series import PERIODS, Bucket, Chart
+
+    start = datetime.datetime(2026, 1, 1)
+    buckets = [Bucket(start + n * datetime.timedelta(minutes=15)) for n in range(96)]
+    buckets[3].merge(1, -2.5, -2.5, -2.5)
+    buckets[4].merge(2, 0.01, 0.004, 0.006)
+    buckets[10].merge(1, 0.002, 0.002, 0.002)
+    drawing = draw(Chart("errors", PERIODS["24h"], buckets))
+    assert (drawing.top, drawing.floor) == ("0.01", "-5")
+    assert drawing.line.count("M") == 2 and drawing.band.count("Z") == 2
+    assert drawing.low == -2.5 and drawing.high == 0.006

@@ -32,7 +32,7 @@ def _nice(value):
 
 
 def _number(value):
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:g}"
 
 
 @dataclasses.dataclass
@@ -42,6 +42,7 @@ class Drawing:
     line: str
     band: str
     top: str
+    floor: str
     first: str
     last: str
     low: float | None
@@ -60,6 +61,8 @@ def draw(chart):
     buckets = chart.buckets
     filled = chart.filled
     top = _nice(max((bucket.high for bucket in filled), default=0))
+    lowest = min((bucket.low for bucket in filled), default=0)
+    floor = -_nice(-lowest) if lowest < 0 else 0.0  # a metric may go below zero
     span = WIDTH - LEFT - RIGHT
     step = span / max(len(buckets) - 1, 1)
 
@@ -67,7 +70,7 @@ def draw(chart):
         return f"{LEFT + index * step:.1f}"
 
     def y(value):
-        return f"{HEIGHT - BOTTOM - (value / top) * (HEIGHT - BOTTOM - TOP):.1f}"
+        return f"{HEIGHT - BOTTOM - ((value - floor) / (top - floor)) * (HEIGHT - BOTTOM - TOP):.1f}"
 
     line, band, segment = [], [], []
     for index, bucket in enumerate([*buckets, None]):
@@ -84,7 +87,7 @@ def draw(chart):
     total = sum(bucket.total for bucket in filled)
     count = sum(bucket.count for bucket in filled)
     return Drawing(
-        line=" ".join(line), band=" ".join(band), top=_number(top),
+        line=" ".join(line), band=" ".join(band), top=_number(top), floor=_number(floor),
         first=buckets[0].start.strftime("%-d %b %H:%M"), last=buckets[-1].start.strftime("%-d %b %H:%M"),
         low=min((bucket.low for bucket in filled), default=None), mean=total / count if count else None,
         high=max((bucket.high for bucket in filled), default=None),
