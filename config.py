@@ -151,4 +151,8 @@ def from_environment(env=os.environ, secret_source=None):
         # Sign-ups allowed per client address per hour, and per e-mail address per day.
         "SIGN_UPS_PER_CLIENT_HOUR": int(env.get("SIGN_UPS_PER_CLIENT_HOUR", "5")),
         "SIGN_UPS_PER_ADDRESS_DAY": int(env.get("SIGN_UPS_PER_ADDRESS_DAY", "3")),
+        # Readers' Slack, Teams and Discord channels may name any host (a local server standing in
+        # for the chat): for tests and the local development server only, and honoured only there
+        # (config.local_development); in production each chat's own hosts are required.
+        "CHANNEL_HOSTS_ANY": _flag(env.get("CHANNEL_HOSTS_ANY")) and not on_app_engine,
     }

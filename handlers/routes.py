@@ -65,6 +65,8 @@ SIGN_IN = Surface("sign-in", session=True)
 # Readers subscribing by e-mail: private pages whose forms carry a CSRF token (in the session).
 SUBSCRIBE = Surface("subscribe", session=True)
 HOOKS = Surface("hooks", errors="json")
+# Writes anyone may make through a public API (Statuspage's subscriber sign-up): never cached, no cookie.
+PUBLIC_WRITES = Surface("public-writes", errors="json")
 TASKS = Surface("tasks")
 
 

@@ -14,7 +14,7 @@ from handlers.legacy import migrate
 from handlers.routes import TASKS, declare
 from models import SYSTEM_ACTOR, Maintenance, acting_as
 from models.rebuild import rebuild_board
-from workers import mail, notify, probes
+from workers import channels, mail, notify, probes
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -47,6 +47,13 @@ def deliver_notification(notification_id):
 def sweep_mail():
     """Send readers' due confirmations and the next batch of each incident's mail; drop expired sign-ups."""
     return jsonify(mail.sweep(current_app))
+
+
+@bp.route("/channels", methods=["GET", "POST"], endpoint="channels")
+@bp.get("/channels/sweep")
+def sweep_channels():
+    """Send readers' channels their due verifications (nothing else goes to them before); drop expired ones."""
+    return jsonify(channels.sweep(current_app))
 
 
 @bp.get("/probes")

@@ -33,7 +33,9 @@ class SluggedModel(ndb.Model):
     @property
     def slug(self):
         """The id used in URLs and the API."""
-        return self.key.id()
+        # The key's flat path, not Key.id(): that copies the whole path on each call, and a
+        # board's page asks for hundreds of slugs.
+        return self.key.flat()[-1]
 
     @classmethod
     def query_ours(cls):

@@ -92,7 +92,7 @@ def _service_days(row, board, dates, now, before_today=False):
         status_id = status_id if status_id in board.by_slug or status_id is None else None
     worst_days = board.worst_days(card.days, status_id, dates)
     spent = history.per_day(card.days, held, dates, now, uptime.began(card))
-    default = board.default_key.id() if board.default_key else None
+    default = board.default_slug
     bars = []
     for day, seconds in zip(worst_days, spent):
         counted = sum(seconds.values())

@@ -7,7 +7,9 @@ that did not happen and nothing that happened is lost. Sending comes after, by a
 worker (Cloud Tasks on App Engine, the cron sweep as the safety net):
 
 * `fan_out` makes one Delivery per subscriber of a notification, keyed by both, so
-  doing it twice makes nothing twice;
+  doing it twice makes nothing twice; readers' verified channels (models/channels.py) are
+  subscribers too, taken a page (FAN_OUT_PAGE) per call, so a board with many of them is
+  fanned out by several sweeps, each bounded;
 * `attempt` claims a due delivery with a lease (so a task and the sweep never send it
   at once), sends it outside any transaction, then records the outcome: delivered, or
   tried again after an exponential backoff, or failed after MAX_ATTEMPTS.
@@ -28,6 +30,7 @@ import time
 from google.cloud import ndb
 
 from models import signals
+from models.channels import Channel
 from models.errors import NotFound
 from models.status import Status
 from models.subscribers import Subscriber
@@ -40,7 +43,8 @@ LEASE = datetime.timedelta(seconds=60)
 LEASE_MARGIN = datetime.timedelta(seconds=5)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
-MAILED_KINDS = ("incident",)
+MAILED_KINDS = ("incident", "maintenance")
+FAN_OUT_PAGE = 100
 
 
 def _committed(key):
@@ -57,6 +61,8 @@ class Notification(ndb.Model):
     pending = ndb.BooleanProperty(default=True)  # its deliveries are not all made yet
     # Readers subscribed by e-mail are still to be sent it (workers/mail.py); only MAILED_KINDS are.
     mail_pending = ndb.BooleanProperty(default=False)
+    # How far the fan-out to readers' channels has got (a page of them per fan_out).
+    fan_cursor = ndb.TextProperty()
 
     @property
     def notification_id(self):
@@ -110,7 +116,7 @@ class Delivery(ndb.Model):
     """One notification to one subscriber: its state, attempts and what each attempt met."""
 
     notification = ndb.KeyProperty(kind=Notification, required=True)
-    subscriber = ndb.KeyProperty(kind=Subscriber, required=True)
+    subscriber = ndb.KeyProperty(required=True)  # a Subscriber's or a reader's Channel's
     subscriber_name = ndb.TextProperty()
     kind = ndb.TextProperty()
     state = ndb.StringProperty(required=True, choices=("pending", "delivered", "failed"))
@@ -141,29 +147,49 @@ class Delivery(ndb.Model):
 
 
 def fan_out(notification):
-    """Make the notification's deliveries, one per subscriber who had subscribed by then; idempotent."""
-    subscribers = [s for s in Subscriber.listening() if s.created <= notification.created]
-    for subscriber in subscribers:
-        _make_delivery(notification, subscriber)
+    """Make the notification's deliveries, one per subscriber who had subscribed by then and
+    hears of it, and to the next page of readers' channels that do; idempotent. The
+    notification stops waiting once the last page is done."""
+    cursor = notification.fan_cursor
+    if cursor is None:  # the first page: the admins' subscribers too (few, each in its transaction)
+        for subscriber in Subscriber.listening():
+            if subscriber.hears(notification):
+                _make_delivery(notification, subscriber)
+    channels, following = Channel.active_page(cursor, FAN_OUT_PAGE)
+    _make_deliveries(notification, [channel for channel in channels if channel.hears(notification)])
 
     @ndb.transactional()
     def done():
         stored = notification.key.get()
-        if stored is not None and stored.pending:
-            stored.pending = False
+        if stored is not None and stored.pending and stored.fan_cursor == cursor:
+            stored.fan_cursor = following
+            stored.pending = following is not None
             stored.put()
 
     done()
 
 
+def _delivery(notification, subscriber):
+    key = ndb.Key(Delivery, f"{notification.key.id()}.{subscriber.slug}")
+    return Delivery(key=key, notification=notification.key, subscriber=subscriber.key,
+                    subscriber_name=subscriber.name, kind=notification.kind, state="pending",
+                    created=notification.created, next_attempt=notification.created)
+
+
 @ndb.transactional()
 def _make_delivery(notification, subscriber):
     """Store the delivery of `notification` to `subscriber` unless it exists already."""
-    key = ndb.Key(Delivery, f"{notification.key.id()}.{subscriber.slug}")
-    if key.get() is None:
-        Delivery(key=key, notification=notification.key, subscriber=subscriber.key, subscriber_name=subscriber.name,
-                 kind=notification.kind, state="pending", created=notification.created,
-                 next_attempt=notification.created).put()
+    delivery = _delivery(notification, subscriber)
+    if delivery.key.get() is None:
+        delivery.put()
+
+
+@ndb.transactional()
+def _make_deliveries(notification, subscribers):
+    """Store the deliveries to a page of subscribers, those not made already, in one transaction."""
+    deliveries = [_delivery(notification, subscriber) for subscriber in subscribers]
+    found = ndb.get_multi([delivery.key for delivery in deliveries]) if deliveries else []
+    ndb.put_multi([delivery for delivery, stored in zip(deliveries, found) if stored is None])
 
 
 def backoff(attempts, base_seconds):

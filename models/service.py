@@ -75,6 +75,10 @@ class Service(SluggedModel):
     # [[sid, ISO timestamp], …] of its newest events, newest first: its page and the feeds read these.
     recent = ndb.JsonProperty()
     days = ndb.JsonProperty()
+    # Statuspage's component options: left off the public pages while operational; shown on the
+    # front page and /summary (False: only on its own pages and in the APIs). Unset on older services: the defaults.
+    only_show_if_degraded = ndb.BooleanProperty(default=False, indexed=False)
+    showcase = ndb.BooleanProperty(default=True, indexed=False)
     created = ndb.DateTimeProperty(required=True)
     updated = ndb.DateTimeProperty(required=True)
 
@@ -120,12 +124,13 @@ class Service(SluggedModel):
         return sorted(cls.query(cls.service_list == list_key).fetch(), key=lambda s: s.name)
 
     @classmethod
-    def create(cls, name, description, list_id=None):
+    def create(cls, name, description, list_id=None, only_show_if_degraded=False, showcase=True):
         """Add a service; a taken slug is a Conflict, an unknown list InvalidInput."""
         fields = cls.clean_names({"name": name, "description": description}, required=True)
         now = utcnow()
         return cls.insert(
-            {**fields, "service_list": ServiceList.key_for_input(list_id), "created": now, "updated": now},
+            {**fields, "service_list": ServiceList.key_for_input(list_id), "created": now, "updated": now,
+             "only_show_if_degraded": bool(only_show_if_degraded), "showcase": bool(showcase)},
             then=cls.join_board,
         )
 
@@ -136,8 +141,10 @@ class Service(SluggedModel):
         BoardMembers.change(added=[service.slug])
 
     def update(self, **changes):
-        """Change any of name, description, list (empty list removes it from its list)."""
+        """Change any of name, description, list (empty list removes it from its list), only_show_if_degraded,
+        showcase."""
         fields = self.clean_names(changes)
+        fields.update({flag: bool(changes[flag]) for flag in ("only_show_if_degraded", "showcase") if flag in changes})
         if "list" in changes:
             fields["service_list"] = ServiceList.key_for_input(changes["list"])
         return self.modify({**fields, "updated": utcnow()}, then=lambda service: BoardRow.write([service]))

@@ -33,3 +33,6 @@ def namespace_of(key):
 
 mail_due = _signals.signal("mail-due", doc="""Sent with `key=` (a Reader's key) once a sign-up that
 asks for a confirmation message has committed (workers/mail.py sends it).""")
+
+channel_due = _signals.signal("channel-due", doc="""Sent with `key=` (a Channel's key) once a sign-up
+that asks for a channel's verification has committed (workers/channels.py sends it).""")

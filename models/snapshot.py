@@ -21,7 +21,7 @@ from models import history
 from models import board_index
 from models.board_index import row_of
 from models.incident import Incident
-from models.maintenance import Maintenance
+from models.maintenance import MAINTENANCE_STATUS, Maintenance
 from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
@@ -67,6 +67,9 @@ class Card:
     recent: list
     days: dict
     created: object = None  # when the service was made (None on a row from before it was kept)
+    # Statuspage's component options (models/service.py): off the public pages while operational; on the front page.
+    only_show_if_degraded: bool = False
+    showcase: bool = True
     # What boards worked out from this card, kept with the signature it was worked out
     # under (see Snapshot.signature): cards of the index are shared by every read of it.
     derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -77,7 +80,7 @@ class Card:
         created = datetime.datetime.fromisoformat(row["created"]) if row.get("created") else None
         return cls(slug, row["name"], row.get("description", ""), row.get("list"), row.get("status"),
                    LatestEvent.from_json(slug, row.get("latest")), row.get("recent", []), row.get("days", {}),
-                   created)
+                   created, bool(row.get("only_show_if_degraded")), row.get("showcase", True) is not False)
 
     @classmethod
     def of(cls, service):
@@ -120,10 +123,13 @@ class Group:
 class Snapshot:
     """Statuses, lists and some services with their current state and (optionally) day history."""
 
-    def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None, front_page=None):
+    def __init__(self, cards, statuses, default_key, lists=(), history_days=0, notices=None, front_page=None,
+                 maintenance_indicator=False):
         # What the front page shows (models/status.py's FRONT_PAGES), as the board's settings say.
         self.front_page = front_page or DEFAULT_FRONT_PAGE
         self.look = None  # the board's look (models/look.py), when read with the board
+        # Whether /api/v2's status reports the "maintenance" indicator (the board's setting).
+        self.maintenance_indicator = bool(maintenance_indicator)
         # Open and recent incidents and maintenance windows (models/notices.py), read with the index.
         self.notices = notices or Notices()
         self.statuses = sorted(statuses, key=lambda s: (s.severity, s.name.lower()))
@@ -132,7 +138,7 @@ class Snapshot:
         self._severity = {slug: status.severity for slug, status in self.by_slug.items()}
         self.default_key = default_key
         self.default = self.by_key.get(default_key)
-        self._default_slug = default_key.id() if default_key else None
+        self.default_slug = default_key.id() if default_key else None
         self.lists = sorted(lists, key=lambda lst: lst.name)
         lists_by_id = {lst.slug: lst for lst in self.lists}
         self.today = utc_midnight()
@@ -141,7 +147,7 @@ class Snapshot:
         # same signature are reused (Card.derived).
         self.signature = (
             tuple((s.slug, s.name, s.level, s.image, s.severity) for s in self.statuses),
-            self._default_slug,
+            self.default_slug,
             self.today,
             history_days,
         )
@@ -150,7 +156,7 @@ class Snapshot:
     def _row(self, card, lists_by_id):
         """The board's row of `card`: its status, its day cells and today's note, reused when
         the card was shown under the same signature before."""
-        status_id = card.status_id or self._default_slug
+        status_id = card.status_id or self.default_slug
         status = self.by_slug.get(status_id)
         worked = card.derived.get(("row", self.signature))
         if worked is None:
@@ -168,7 +174,7 @@ class Snapshot:
         lists = ServiceList.query().fetch_async()
         cards, installation, notices, look = cls._index()
         board = cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days,
-                    notices, installation.front_page)
+                    notices, installation.front_page, installation.maintenance_indicator)
         board.look = look
         return board
 
@@ -233,7 +239,7 @@ class Snapshot:
     def worst_days(self, days, status_id, dates):
         """A Day of each of `dates` (consecutive, newest first, the newest today): the worst
         non-normal status of that day, given a service's rollups and current status id."""
-        current, default = status_id, self._default_slug
+        current, default = status_id, self.default_slug
         result = []
         for date, (seen, note) in zip(dates, history.cells(days, current, dates)):
             known = [slug or default for slug in seen if (slug or default) in self._severity]
@@ -256,6 +262,16 @@ class Snapshot:
         """The front page's one-line answer: all well, or the worst level, named."""
         worst = self.worst
         return BANNERS[worst.level if worst else "NORMAL"]
+
+    def shown(self, front=False):
+        """The same board without what the public pages leave off: a service shown only when degraded
+        while it is operational, and on the front page and /summary (`front`) one not showcased."""
+        def operational(row):
+            return row.status is None or (row.status.severity == 0 and row.status.slug != MAINTENANCE_STATUS)
+
+        return self.only([row for row in self.rows
+                          if not (row.service.only_show_if_degraded and operational(row))
+                          and (row.service.showcase or not front)])
 
     def only(self, rows):
         """The same board showing only `rows` (the service filter's answer)."""

@@ -42,6 +42,9 @@ class Installation(ndb.Model):
     indexed = ndb.BooleanProperty(default=False)
     # What the front page shows (FRONT_PAGES); None, as on a board stored before it was kept, is the default.
     front_page = ndb.StringProperty(choices=tuple(FRONT_PAGES))
+    # Whether /api/v2's status says "maintenance" while a service is under maintenance and nothing
+    # is worse, as live Statuspage pages do (off: "none" with the maintenance sentence, Statuspage's documented enum).
+    maintenance_indicator = ndb.BooleanProperty(default=False)
 
     @classmethod
     def _get_kind(cls):
@@ -55,13 +58,22 @@ class Installation(ndb.Model):
     @classmethod
     def choose_front_page(cls, front_page):
         """Set what the front page shows (one of FRONT_PAGES), audited like every board change."""
-        if front_page not in FRONT_PAGES:
+        return cls.choose(front_page=front_page)
+
+    @classmethod
+    def choose(cls, front_page=None, maintenance_indicator=None):
+        """Change the board's settings given (None: keep it) in one audited change; no change stores nothing."""
+        if front_page is not None and front_page not in FRONT_PAGES:
             raise InvalidInput(f"'front_page' must be one of {', '.join(FRONT_PAGES)}.")
 
         def apply(installation):
-            if (installation.front_page or DEFAULT_FRONT_PAGE) == front_page:
+            wanted = {"front_page": front_page or installation.front_page or DEFAULT_FRONT_PAGE,
+                      "maintenance_indicator": bool(installation.maintenance_indicator if maintenance_indicator is None
+                                                    else maintenance_indicator)}
+            if wanted == {"front_page": installation.front_page or DEFAULT_FRONT_PAGE,
+                          "maintenance_indicator": bool(installation.maintenance_indicator)}:
                 return None
-            installation.front_page = front_page
+            installation.populate(**wanted)
             return "update"
 
         return change(cls.key_for(), "board", apply)

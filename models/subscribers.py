@@ -1,6 +1,7 @@
-"""Subscribers: webhook URLs an admin adds, told of every change the outbox records.
+"""Subscribers: webhook URLs an admin adds, told of every change the outbox records (or of
+those about the services chosen for it, as readers choose theirs).
 
-Each gets JSON signed with its own secret (an HMAC header), or a Slack-compatible
+Each gets JSON signed with its own secret (an HMAC header), or a Slack, Teams or Discord
 incoming-webhook body. Where a URL may point (public addresses only, on App Engine) is
 checked each time it is sent to, not only here: DNS can change in between.
 """
@@ -12,10 +13,13 @@ from google.cloud import ndb
 
 from models.base import SluggedModel
 from models.errors import InvalidInput
+from models.readers import clean_service_ids
 from models.sealed import SealedTextProperty
 from models.times import utcnow
 
-FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)"}
+FORMATS = {"json": "JSON, signed (X-Stashboard-Signature)", "slack": "Slack incoming webhook (text and blocks)",
+           "teams": "Microsoft Teams Workflows webhook (an Adaptive Card)",
+           "discord": "Discord webhook (content and an embed)"}
 URL_MAX = 2000
 
 
@@ -36,6 +40,22 @@ def clean_url(value):
     return url
 
 
+def services_of(payload):
+    """The services a notification's payload is about (none for a change of the whole board)."""
+    if payload.get("type") == "status":
+        return [(payload.get("service") or {}).get("id")]
+    for part in ("incident", "maintenance"):
+        if isinstance(payload.get(part), dict):
+            return list(payload[part].get("services") or [])
+    return []
+
+
+def _chosen(services):
+    """The filter fields for a choice of service ids (none: every change)."""
+    services = clean_service_ids(services or [])
+    return {"everything": not services, "services": services}
+
+
 class Subscriber(SluggedModel):
     """A webhook URL told of every status change, incident update and maintenance announcement."""
 
@@ -52,19 +72,31 @@ class Subscriber(SluggedModel):
     secret = SealedTextProperty(required=True)
     active = ndb.BooleanProperty(default=True)
     created = ndb.DateTimeProperty(required=True)
+    # The same filter readers have: every change, or only those about these services.
+    everything = ndb.BooleanProperty(default=True, indexed=False)
+    services = ndb.StringProperty(repeated=True)
+
+    def hears(self, notification):
+        """Whether this subscriber is told of `notification`: added before it, and about a service it chose."""
+        if not self.active or self.created > notification.created:
+            return False
+        return self.everything or bool(set(self.services) & set(services_of(notification.payload)))
 
     @classmethod
-    def create(cls, name, url, format="json"):
-        """Add a subscriber with a new signing secret; a taken slug is a Conflict."""
+    def create(cls, name, url, format="json", services=()):
+        """Add a subscriber with a new signing secret (told of every change, or of those about
+        `services` only); a taken slug is a Conflict."""
         fields = cls.clean_names({"name": name})
         if format not in FORMATS:
             raise InvalidInput(f"'format' must be one of {', '.join(FORMATS)}.")
-        return cls.insert({**fields, "url": clean_url(url), "format": format,
+        return cls.insert({**fields, "url": clean_url(url), "format": format, **_chosen(services),
                            "secret": secrets.token_urlsafe(32), "created": utcnow()})
 
-    def update(self, name=None, url=None, format=None, active=None):
-        """Change the name, URL, format or whether it is told anything."""
+    def update(self, name=None, url=None, format=None, active=None, services=None):
+        """Change the name, URL, format, whether it is told anything, or its services (empty: every change)."""
         fields = self.clean_names({"name": name} if name is not None else {})
+        if services is not None:
+            fields.update(_chosen(services))
         if url is not None:
             fields["url"] = clean_url(url)
         if format is not None:

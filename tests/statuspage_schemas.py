@@ -19,7 +19,8 @@ PAGE = {
 STATUS = {
     "type": "object",
     "required": ["indicator", "description"],
-    "properties": {"indicator": IMPACT, "description": TEXT},
+    # Live pages also answer "maintenance" while a component is under maintenance.
+    "properties": {"indicator": {"enum": [*IMPACT["enum"], "maintenance"]}, "description": TEXT},
     "additionalProperties": False,
 }
 COMPONENT = {
@@ -81,6 +82,23 @@ MAINTENANCE = {
 }
 
 
+# A subscriber, as Statuspage's subscriber endpoints answer one (e-mail mode).
+SUBSCRIBER = {
+    "type": "object",
+    "required": ["id", "mode", "email", "skip_confirmation_notification", "quarantined_at", "purge_at",
+                 "components", "created_at"],
+    "properties": {
+        "id": TEXT, "mode": {"enum": ["email", "sms", "webhook", "slack", "teams"]}, "email": TEXT,
+        "skip_confirmation_notification": {"type": "boolean"}, "endpoint": MAYBE_TEXT, "phone_number": MAYBE_TEXT,
+        "phone_country": MAYBE_TEXT, "display_phone_number": MAYBE_TEXT, "obfuscated_channel_name": MAYBE_TEXT,
+        "workspace_name": MAYBE_TEXT, "quarantined_at": MAYBE_TIMESTAMP, "purge_at": MAYBE_TIMESTAMP,
+        "components": {"type": "array", "items": TEXT}, "page_access_user_id": MAYBE_TEXT, "created_at": TIMESTAMP,
+    },
+}
+# An error answer: Statuspage's documented error object (a message, and the HTTP status as its code).
+ERROR = {"type": "object", "required": ["message"], "properties": {"message": TEXT, "code": {"type": "integer"}}}
+
+
 def answer(**parts):
     """The schema of an answer: `page` and the named parts."""
     return {"type": "object", "required": ["page", *parts], "properties": {"page": PAGE, **parts}}
@@ -95,6 +113,7 @@ ENDPOINTS = {
                                    scheduled_maintenances=listing(MAINTENANCE), status=STATUS),
     "/api/v2/status.json": answer(status=STATUS),
     "/api/v2/components.json": answer(components=listing(COMPONENT)),
+    "/api/v2/components/{component_id}.json": answer(component=COMPONENT),
     "/api/v2/incidents.json": answer(incidents=listing(INCIDENT)),
     "/api/v2/incidents/unresolved.json": answer(incidents=listing(INCIDENT)),
     "/api/v2/scheduled-maintenances.json": answer(scheduled_maintenances=listing(MAINTENANCE)),

@@ -58,6 +58,12 @@ def test_subscribers_are_managed_and_their_deliveries_attempts_and_failures_show
         form = signed_in.get("/admin/subscribers/ops-hook/edit").forms["edit-form"]
         form["url"] = "gopher://nope"
         assert "http" in form.submit(status=400).text
+        form = signed_in.get("/admin/subscribers/ops-hook/edit").forms["edit-form"]
+        form["services"] = "web-api, nope"
+        assert "no service" in form.submit(status=400).text
+        form["services"] = "web-api"
+        form.submit(status=302)
+        assert signed_in.get("/admin/subscribers/ops-hook/edit").forms["edit-form"]["services"].value == "web-api"
     finally:
         target.stop()
 

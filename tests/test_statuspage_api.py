@@ -60,10 +60,15 @@ def board(emulator):
     server.stop()
 
 
+def example(path):
+    """A documented path with an example id for its placeholder."""
+    return path.replace("{component_id}", "web-api")
+
+
 @pytest.mark.parametrize("path", sorted(statuspage_schemas.ENDPOINTS))
 def test_every_v2_endpoint_validates_against_statuspages_documented_format(board, path):
     client, _, _ = board
-    response = client.get(path)
+    response = client.get(example(path))
     assert response.content_type == "application/json"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     jsonschema.validate(response.json, statuspage_schemas.ENDPOINTS[path])
@@ -128,7 +133,7 @@ def test_every_v2_answer_conforms_to_the_v2_description(board, path):
     as_text = {"application/javascript": lambda body, **_: body.decode("utf-8")}
     spec = OpenAPI.from_dict(client.get("/api/v2/openapi.json").json,
                              config=Config(extra_media_type_deserializers=as_text))
-    check(spec, client.get(path))
+    check(spec, client.get(example(path)))
 
 
 def test_a_bad_jsonp_callback_on_v2_is_a_described_400(board):

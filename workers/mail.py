@@ -1,17 +1,19 @@
-"""Mail to readers subscribed by e-mail: confirmations, and incidents opened, updated and resolved.
+"""Mail to readers subscribed by e-mail: confirmations, incidents opened, updated and resolved, and
+maintenance windows announced, about to start, started, updated and over.
 
 Sent over SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
 "ssl" or "none") with the standard library's smtplib, one connection per run, each message
 given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
 of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
-address), and the messages about one incident form one thread.
+address), and the messages about one incident (or maintenance window) form one thread.
 
 Runs are started the way the webhooks' are (workers/notify.py): a Cloud Tasks task on App
 Engine, a background thread locally, and the cron sweep (/_tasks/mail/sweep) as the safety net
 and in tests. Each run also deletes unconfirmed sign-ups past their time and spent counters.
 """
 
+import datetime
 import email.message
 import email.utils
 import logging
@@ -141,6 +143,29 @@ def incident_message(config, notification, reader):
                    incident_url=link)
 
 
+def maintenance_message(config, notification, reader):
+    """The message telling one step of a maintenance window (announced, reminder, started, an update,
+    completed, cancelled); those after the announcement reply to it (one thread per window)."""
+    payload = notification.payload
+    window, told, update = payload["maintenance"], payload.get("told", "announced"), payload.get("update")
+    domain = _domain(config)
+    root = f"<maintenance-{window['id']}.{reader.reader_id}@{domain}>"
+    headers = {"Message-ID": root} if told == "announced" else {
+        "Message-ID": f"<maintenance-{window['id']}-{told}.{reader.reader_id}@{domain}>",
+        "In-Reply-To": root, "References": root}
+    subject = f"[{config['SITE_NAME']} status] Maintenance: {window['title']}"
+    if told != "announced":
+        subject = "Re: " + subject
+    link = url_for("site.maintenance", maintenance_id=window["id"], _external=True)
+    starts, ends = (datetime.datetime.fromisoformat(window[f].removesuffix("Z"))
+                    for f in ("scheduled_for", "scheduled_until"))
+    return compose(config, reader, subject, "maintenance", headers=headers, window=window, told=told, update=update,
+                   when=f"{starts:%-d %b %Y %H:%M} to {ends:%-d %b %Y %H:%M} UTC", maintenance_url=link)
+
+
+MESSAGES = {"incident": incident_message, "maintenance": maintenance_message}
+
+
 def _base_url(app):
     if app.config["APP_URL"]:
         return app.config["APP_URL"]
@@ -164,8 +189,9 @@ def sweep(app):
                     Reader.confirmation_failed(reader.key)
                     raise
             for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
+                message = MESSAGES[notification.kind]
                 counts["sent"] += mailings.mail_batch(
-                    notification, lambda reader: mailer.send(incident_message(app.config, notification, reader)))
+                    notification, lambda reader: mailer.send(message(app.config, notification, reader)))
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]

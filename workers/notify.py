@@ -2,7 +2,9 @@
 
 A delivery is a POST of JSON to the subscriber's URL, signed with the subscriber's
 secret: `X-Stashboard-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
-A Slack subscriber gets an incoming-webhook body (`text` and `blocks`) instead.
+A Slack subscriber gets an incoming-webhook body (`text` and `blocks`) instead; Teams
+and Discord ones, and readers' own channels (models/channels.py), get their chat's body
+(workers/formats.py), with links to the incident and, for a reader, to its manage page.
 
 Once a change that enqueued a notification commits, the app's Dispatcher sets its
 sending going, without the write waiting for it:
@@ -24,10 +26,13 @@ import concurrent.futures
 import threading
 import time
 
+from flask import current_app
+
 from handlers.context import ndb_context
 from models import outbox
+from models.channels import Channel
 from models.signals import notification_committed
-from workers import outbound
+from workers import formats, outbound
 
 log = logging.getLogger(__name__)
 PARALLEL = 8
@@ -38,11 +43,6 @@ def sign(secret, body, timestamp=None):
     timestamp = int(timestamp if timestamp is not None else time.time())
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
-
-
-def _slack_escape(text):
-    """Slack's three control characters, escaped as its message format asks."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def summary(payload):
@@ -56,14 +56,26 @@ def summary(payload):
 
 
 def body_for(notification, subscriber):
-    """The bytes sent to a subscriber: the notification's JSON, or a Slack incoming-webhook body."""
+    """The bytes sent to a subscriber: the notification's JSON, or its chat's body. Builds
+    absolute links with the app's settings, so it needs a request context (`sender` opens one)."""
     payload = notification.complete_payload()
-    if subscriber.format == "slack":
-        text = _slack_escape(summary(payload))
-        body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    site = current_app.config["SITE_NAME"]
+    manage = subscriber.token(current_app.config["SECRET_KEY"], "manage") if isinstance(subscriber, Channel) else None
+    if subscriber.format == "slack" and manage is None:  # admins' Slack subscribers: one line, as ever
+        body = formats.slack(summary(payload))
+    elif subscriber.format in ("slack", "teams", "discord"):
+        title, text, level = formats.parts(payload, summary(payload))
+        body = formats.chat(subscriber.format, site, title, text, level, formats.links_for(payload, manage))
     else:
         body = {"kind": notification.kind, **payload}
+        if manage:
+            body["manage_url"] = formats.links_for({}, manage)[0][1]
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def base_url(app):
+    """The app's public URL, which links in bodies start with (APP_URL, else the local server's)."""
+    return app.config["APP_URL"] or "http://127.0.0.1:8080"
 
 
 def sender(app):
@@ -72,7 +84,8 @@ def sender(app):
     allow_private = app.config["ALLOW_PRIVATE_TARGETS"]
 
     def send(notification, subscriber, delivery, deadline):
-        body = body_for(notification, subscriber)
+        with app.test_request_context("/", base_url=base_url(app)):
+            body = body_for(notification, subscriber)
         left = min(timeout, deadline - time.monotonic())
         if left <= 0:  # held up past the lease: another worker may be sending it already
             return None

@@ -7,7 +7,7 @@ still validate every write and their errors are shown on the same form.
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange
+from wtforms.validators import Length, NumberRange, Optional
 
 from handlers.auth.forms import REQUIRED
 from models import LEVELS
@@ -15,6 +15,7 @@ from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 from models.incident import IMPACTS, POSTMORTEM_MAX, TITLE_MAX
 from models.incident import STATES as INCIDENT_STATES
 from models.integrations import KINDS
+from models.maintenance import NEXT_STATES, REMIND_MAX, REMIND_MINUTES
 from models.status import FRONT_PAGES
 from models.subscribers import FORMATS
 
@@ -57,6 +58,8 @@ class ServiceForm(FlaskForm):
         "Description", validators=[REQUIRED, at_most(DESCRIPTION_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
     list = SelectField("List", choices=choices([("", "No list")]))
+    showcase = BooleanField("Show on the front page and the summary", default=True)
+    only_show_if_degraded = BooleanField("Hide from the public pages while it is operational")
 
 
 class ServiceListForm(FlaskForm):
@@ -178,6 +181,26 @@ class MaintenanceForm(FlaskForm):
     message = TextAreaField(
         "Message", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
+    remind_minutes = IntegerField(
+        "Remind e-mail readers this many minutes before it starts (0: no reminder)", default=REMIND_MINUTES,
+        validators=[Optional(), NumberRange(0, REMIND_MAX, "From 0 (no reminder) to %(max)s minutes (a week).")])
+
+
+class MaintenanceUpdateForm(FlaskForm):
+    """An update of a maintenance window: a message and its state (the choices its state allows)."""
+
+    message = TextAreaField(
+        "Update", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
+    state = SelectField("State", choices=[])
+
+    @classmethod
+    def for_window(cls, window, **kwargs):
+        """The form offering the states an update may give `window`."""
+        form = cls(**kwargs)
+        form.state.choices = choices((state, state.replace("_", " ").capitalize())
+                                     for state in NEXT_STATES.get(window.state, (window.state,)))
+        return form
 
 
 class IntegrationForm(FlaskForm):
@@ -202,7 +225,13 @@ class SubscriberForm(FlaskForm):
     name = StringField("Name", validators=[REQUIRED, at_most(NAME_MAX)], render_kw=TYPED)
     url = StringField("Webhook URL", validators=[REQUIRED, Length(max=2000)])
     format = SelectField("Format", choices=choices(FORMATS.items()))
+    services = StringField("Only changes about these services (their ids, separated by commas; empty: every change)",
+                           validators=[Length(max=4000)])
     active = BooleanField("Send notifications", default=True)
+
+    def service_ids(self):
+        """The service ids typed in, as the model takes them."""
+        return [item.strip() for item in (self.services.data or "").split(",") if item.strip()]
 
 
 class ProbeForm(FlaskForm):
@@ -221,6 +250,8 @@ class BoardSettingsForm(FlaskForm):
     """The board's settings: what the front page shows."""
 
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
+    maintenance_indicator = BooleanField(
+        'Report the "maintenance" indicator in /api/v2/status.json during maintenance')
 
 
 class LookForm(FlaskForm):

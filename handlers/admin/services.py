@@ -27,16 +27,19 @@ class Services(Managed):
         form.list.choices = choices([("", "No list")] + [(lst.slug, lst.name) for lst in ServiceList.ordered()])
 
     def form_data(self, service):
-        """Name, description and list id ("" for none)."""
-        return {**super().form_data(service), "list": service.service_list.id() if service.service_list else ""}
+        """Name, description, list id ("" for none) and where the public pages show it."""
+        return {**super().form_data(service), "list": service.service_list.id() if service.service_list else "",
+                "showcase": service.showcase is not False, "only_show_if_degraded": bool(service.only_show_if_degraded)}
 
     def create(self, form):
         """Add a service."""
-        return Service.create(form.name.data, form.description.data, form.list.data or None)
+        return Service.create(form.name.data, form.description.data, form.list.data or None,
+                              only_show_if_degraded=form.only_show_if_degraded.data, showcase=form.showcase.data)
 
     def update(self, service, form):
-        """Rename a service, describe it, or move it to another list."""
-        return service.update(name=form.name.data, description=form.description.data, list=form.list.data)
+        """Rename a service, describe it, move it to another list, or choose where the public pages show it."""
+        return service.update(name=form.name.data, description=form.description.data, list=form.list.data,
+                              only_show_if_degraded=form.only_show_if_degraded.data, showcase=form.showcase.data)
 
     def delete(self, service):
         """Delete a service and all its events, after asking."""

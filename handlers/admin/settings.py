@@ -1,5 +1,5 @@
-"""The board's settings: what the front page shows, and the board's own look (changes are audited
-like every other)."""
+"""The board's settings: what the front page shows, /api/v2's maintenance indicator and the board's
+own look (changes are audited like every other)."""
 
 from flask import render_template, url_for
 
@@ -20,8 +20,14 @@ def _settings_page(form, status=200, look_form=None):
 @bp.get("/settings")
 def settings():
     """The board's settings, as stored (a board that never chose shows the default)."""
-    form = BoardSettingsForm(front_page=Installation.load().front_page or DEFAULT_FRONT_PAGE)
-    return _settings_page(form)
+    return _settings_page(_stored_settings_form())
+
+
+def _stored_settings_form():
+    """The settings form as stored."""
+    board = Installation.load()
+    return BoardSettingsForm(front_page=board.front_page or DEFAULT_FRONT_PAGE,
+                             maintenance_indicator=bool(board.maintenance_indicator))
 
 
 @bp.post("/settings")
@@ -30,7 +36,7 @@ def save_settings():
     form = BoardSettingsForm()
     done = submit(
         form,
-        lambda: Installation.choose_front_page(form.front_page.data),
+        lambda: Installation.choose(form.front_page.data, form.maintenance_indicator.data),
         f"The front page now shows: {FRONT_PAGES.get(form.front_page.data, '')}.",
         url_for("admin.settings"),
     )
@@ -47,5 +53,4 @@ def save_look():
         "The board's look is saved.",
         url_for("admin.settings"),
     )
-    settings_form = BoardSettingsForm(front_page=Installation.load().front_page or DEFAULT_FRONT_PAGE)
-    return done or _settings_page(settings_form, 400, form)
+    return done or _settings_page(_stored_settings_form(), 400, form)

@@ -35,17 +35,18 @@ class Subscribers(Managed):
     def form_data(self, subscriber):
         """The edit form's values."""
         return {"name": subscriber.name, "url": subscriber.url, "format": subscriber.format,
+                "services": "" if subscriber.everything else ", ".join(subscriber.services),
                 "active": subscriber.active}
 
     def create(self, form):
         """Add a subscriber; its signing secret is on the subscribers page."""
-        subscriber = Subscriber.create(form.name.data, form.url.data, form.format.data)
+        subscriber = Subscriber.create(form.name.data, form.url.data, form.format.data, form.service_ids())
         return subscriber if form.active.data else subscriber.update(active=False)
 
     def update(self, subscriber, form):
-        """Change a subscriber's name, URL, format or whether it is sent anything."""
+        """Change a subscriber's name, URL, format, services or whether it is sent anything."""
         return subscriber.update(name=form.name.data, url=form.url.data, format=form.format.data,
-                                 active=form.active.data)
+                                 active=form.active.data, services=form.service_ids())
 
     def delete(self, subscriber):
         """Delete a subscriber, after asking."""

@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incidents, integrations, maintenance, metrics, openapi, statuspage, views
+from handlers.api import incidents, integrations, maintenance, metrics, openapi, statuspage, statuspage_subscribers, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
@@ -61,6 +61,7 @@ WRITE_ROUTES = (
     ("/incidents/<incident_id>/updates", "POST", incidents.post_incident_update),
     ("/maintenances", "POST", maintenance.schedule_maintenance),
     ("/maintenances/<maintenance_id>", "DELETE", maintenance.cancel_maintenance),
+    ("/maintenances/<maintenance_id>/updates", "POST", maintenance.post_maintenance_update),
     ("/services/<service_id>/metrics/<name>", "POST", metrics.push_metric),
 )
 
@@ -132,6 +133,8 @@ def register(app):
     csrf.exempt(admin_api)
     csrf.exempt(public_api)
     csrf.exempt(statuspage.bp)
+    csrf.exempt(statuspage_subscribers.bp)
     app.register_blueprint(public_api)
     app.register_blueprint(statuspage.bp)
+    app.register_blueprint(statuspage_subscribers.bp)
     app.register_blueprint(admin_api)

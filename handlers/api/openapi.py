@@ -17,7 +17,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from handlers.api import incidents, maintenance, metrics, views
 from handlers.api.incident_schema import (ID, IncidentEditFields, IncidentFields, IncidentSchema,
                                           IncidentUpdateFields, IncidentUpdateSchema, StatusChangeSchema)
-from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
+from handlers.api.maintenance_schema import (MaintenanceFields, MaintenanceSchema, MaintenanceUpdateFields,
+                                             MaintenanceUpdateSchema)
 from handlers.api.metrics import MetricFields, MetricPointSchema, MetricPushSchema, MetricSchema
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields
 from handlers.api.schemas import (COLLECTIONS, ErrorSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema,
@@ -50,11 +51,12 @@ TAGS = {
     "levels": "The severity levels a status can have.",
     "status-images": "The icons a status can show.",
     "incidents": "Incidents about one or more services, from investigating to resolved.",
-    "maintenances": "Scheduled maintenance windows.",
+    "maintenances": "Scheduled maintenance windows, from scheduled through in progress and verifying to completed.",
     "metrics": "Numbers admins push for a service (system metrics), read back in buckets.",
 }
 OBJECTS = (ErrorSchema, StatusSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema, StatusChangeSchema,
-           IncidentUpdateSchema, IncidentSchema, MaintenanceSchema, MetricPointSchema, MetricSchema, MetricPushSchema)
+           IncidentUpdateSchema, IncidentSchema, MaintenanceUpdateSchema, MaintenanceSchema, MetricPointSchema,
+           MetricSchema, MetricPushSchema)
 MORE_COLLECTIONS = {
     "IncidentCollection": (IncidentSchema, "incidents", "Newest first."),
     "MaintenanceCollection": (MaintenanceSchema, "maintenances", "Latest start first."),
@@ -183,6 +185,7 @@ OPERATIONS = {
     maintenance.get_maintenance: Operation("Maintenance"),
     maintenance.schedule_maintenance: Operation("Maintenance", 201, fields=MaintenanceFields),
     maintenance.cancel_maintenance: Operation("Maintenance", errors=(409,)),
+    maintenance.post_maintenance_update: Operation("Maintenance", 201, (409,), MaintenanceUpdateFields),
     metrics.list_metrics: Operation("MetricCollection", query=("period",)),
     metrics.push_metric: Operation("MetricPush", 201, fields=MetricFields),
 }

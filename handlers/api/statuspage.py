@@ -12,20 +12,22 @@ the schemas of handlers/api/statuspage_schema.py; each view declares its answer'
 import functools
 
 from flask import Blueprint, current_app, request
+from marshmallow import fields
 from slugify import slugify
 
 from handlers.api.schemas import Shaped
 from handlers.api.statuspage_openapi import describe
-from handlers.api.statuspage_schema import (COMPONENT_STATUS, INDICATOR, UNDER_MAINTENANCE_STATUS, ComponentGroupSchema,
-                                            ComponentSchema, IncidentSchema, Listed, MaintenanceSchema, Overall,
-                                            PageBound, PageSchema, Placed, StatusIndicatorSchema,
-                                            component_list, group_id_of)
+from handlers.api.statuspage_records import Listed, Overall, Placed, group_id_of
+from handlers.api.statuspage_schema import (COMPONENT_STATUS, INDICATOR, MAINTENANCE_INDICATOR,
+                                            UNDER_MAINTENANCE_STATUS, ComponentGroupSchema, ComponentSchema,
+                                            IncidentSchema, MaintenanceSchema, PageBound, PageSchema,
+                                            StatusIndicatorSchema, component_list, ref)
 from handlers.responses import json_response
 from handlers.routes import BOARD, JSONP, META, PUBLIC_API, declare, reads
-from models import Snapshot
+from models import NotFound, Snapshot
 from models.incident import IMPACTS
 from models.maintenance import MAINTENANCE_STATUS
-from models.notices import OPEN_MAINTENANCE
+from models.notices import OPEN_MAINTENANCE, RECENT_INCIDENTS as INCIDENTS_LISTED
 from models.times import utc_midnight
 
 bp = declare(Blueprint("statuspage", __name__, url_prefix="/api/v2"), PUBLIC_API)
@@ -72,7 +74,10 @@ class Page:
         impacts = [INDICATOR[level] for level in levels]
         impacts += [incident.impact for incident in self.incidents if incident.is_open]
         maintained = any(row.status and row.status.slug == MAINTENANCE_STATUS for row in self.board.rows)
-        return Overall(max(impacts, key=IMPACTS.index, default="none"), maintained)
+        indicator = max(impacts, key=IMPACTS.index, default="none")
+        if indicator == "none" and maintained and self.board.maintenance_indicator:
+            indicator = MAINTENANCE_INDICATOR  # the board's setting: as live Statuspage pages answer
+        return Overall(indicator, maintained)
 
     @functools.cached_property
     def component_schema(self):
@@ -107,6 +112,14 @@ class Page:
             answer.append(ComponentGroupSchema(self).dump(Listed(group, position, members)))
             answer += [self.component(member.row, member.position, group_id) for member in members]
         return answer
+
+    def component_of(self, component_id):
+        """The component (a service, or a list as a group) with this id; an unknown id is a 404."""
+        found = next((component for component in self.components() if component["id"] == component_id), None)
+        if found is None:
+            shown = component_id if len(component_id) <= 60 else component_id[:60] + "…"
+            raise NotFound(f"No component '{shown}'.")
+        return found
 
     def affected(self, service_ids):
         """The components of these service ids that the board still has."""
@@ -178,6 +191,17 @@ class ComponentsAnswer(Answer):
     components = component_list("components_of")
 
 
+class ComponentAnswer(Answer):
+    """One component."""
+
+    component = fields.Method("component_of", required=True, metadata={
+        "anyOf": [ref("Component"), ref("ComponentGroup")]})
+
+    def component_of(self, parts):
+        """The component the view chose."""
+        return parts["component"]
+
+
 class IncidentsAnswer(Answer):
     """Incidents, newest first."""
 
@@ -196,9 +220,9 @@ def answers(schema):
 
     def decorate(view):
         @functools.wraps(view)
-        def answer():
+        def answer(**url_args):
             page = Page(Snapshot.now())
-            return json_response(schema(page).dump(view(page)))
+            return json_response(schema(page).dump(view(page, **url_args)))
 
         answer.answer = schema
         return answer
@@ -236,12 +260,20 @@ def components(page):
     return {}
 
 
+@bp.get("/components/<component_id>.json")
+@reads(BOARD, JSONP)
+@answers(ComponentAnswer)
+def component(page, component_id):
+    """One component by its id (a service's, or `list:` and a list's); an unknown one is a 404."""
+    return {"component": page.component_of(component_id)}
+
+
 @bp.get("/incidents.json")
 @reads(BOARD, JSONP)
 @answers(IncidentsAnswer)
 def incidents(page):
-    """The newest 50 incidents and every unresolved one, newest first."""
-    return {"incidents": page.incidents_where(lambda incident: True)}
+    """The newest 50 incidents, resolved or not, newest first (as Statuspage's incidents.json)."""
+    return {"incidents": page.incidents_where(lambda incident: True)[:INCIDENTS_LISTED]}
 
 
 @bp.get("/incidents/unresolved.json")
@@ -272,8 +304,8 @@ def upcoming_maintenances(page):
 @reads(BOARD, JSONP)
 @answers(MaintenancesAnswer)
 def active_maintenances(page):
-    """Maintenance windows in progress."""
-    return {"scheduled_maintenances": page.windows_where(lambda w: w.state == "in_progress")}
+    """Maintenance windows in progress (or being verified)."""
+    return {"scheduled_maintenances": page.windows_where(lambda w: w.state in ("in_progress", "verifying"))}
 
 
 @bp.get("/openapi.json", endpoint="openapi")

@@ -21,7 +21,8 @@ from handlers.api.statuspage_schema import (AffectedComponentSchema, ComponentGr
 
 OBJECTS = (ErrorSchema, PageSchema, StatusIndicatorSchema, ComponentSchema, ComponentGroupSchema,
            AffectedComponentSchema, IncidentUpdateSchema, IncidentSchema, MaintenanceUpdateSchema, MaintenanceSchema)
-ERRORS = {code: answer for code, answer in responses().items() if code in ("400", "503")}
+ERRORS = {code: answer for code, answer in responses().items() if code in ("400", "404", "503")}
+PATH_ARGUMENT = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 INFO = (
     "A read-only API in the format of Atlassian Statuspage's public API v2, so tools written for Statuspage "
     "pages read this board at the same paths: services are components, service lists component groups "
@@ -45,8 +46,12 @@ def _resolver(schema):
     return _name(schema if isinstance(schema, type) else type(schema))
 
 
-def _operation(view):
-    """The Operation Object of a v2 view: its answer is the schema it declares."""
+def _operation(rule, view):
+    """The Operation Object of a v2 view: its answer is the schema it declares; an id in its path may
+    be unknown (404)."""
+    names = PATH_ARGUMENT.findall(rule)
+    path_parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in names]
+    codes = [code for code in ERRORS if code != "404" or names]
     summary = " ".join((view.__doc__ or "").split())
     success = {"description": summary, "content": content(ref(_name(view.answer))), "headers": {
         "Access-Control-Allow-Origin": {"schema": {"const": "*"}, "required": True,
@@ -55,8 +60,8 @@ def _operation(view):
         "operationId": f"statuspage_{view.__name__}",
         "summary": summary,
         "tags": ["statuspage"],
-        "parameters": [{"$ref": "#/components/parameters/callback"}],
-        "responses": {"200": success, **{code: {"$ref": f"#/components/responses/{code}"} for code in ERRORS}},
+        "parameters": [*path_parameters, {"$ref": "#/components/parameters/callback"}],
+        "responses": {"200": success, **{code: {"$ref": f"#/components/responses/{code}"} for code in codes}},
     }
 
 
@@ -67,7 +72,7 @@ def describe(base_url, routes):
     answers = {view.answer for _, view in routes}
     for schema in (*OBJECTS, *sorted(answers, key=lambda answer: answer.__name__)):
         spec.components.schema(_name(schema), {"description": _summary(schema)}, schema=schema)
-    paths = {re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule): {"get": _operation(view)} for rule, view in routes}
+    paths = {PATH_ARGUMENT.sub(r"{\1}", rule): {"get": _operation(rule, view)} for rule, view in routes}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Stashboard Statuspage-compatible API", "version": "2", "description": INFO},

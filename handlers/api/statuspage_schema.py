@@ -4,11 +4,10 @@ A schema shapes the answer (`dump`), and handlers/api/statuspage_openapi.py turn
 schemas into /api/v2's OpenAPI description. The fields' order is the JSON keys' order
 Statuspage answers in. Every schema is made with the answer's view of the board (`page`,
 handlers/api/statuspage.py's Page), which maps statuses and keeps the per-card shapes; a
-field that needs the board asks it. The small records below are what the schemas dump
-besides the models: a component's place in the list, an update with the notice it belongs to.
+field that needs the board asks it. What the schemas dump besides the models (a component's
+place in the list, an update with the notice it belongs to) is in statuspage_records.py.
 """
 
-import dataclasses
 import functools
 
 from flask import url_for
@@ -16,10 +15,10 @@ from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 
 from handlers.api.schemas import Shaped
+from handlers.api.statuspage_records import Told
 from models.incident import IMPACTS, STATES as INCIDENT_STATES, Update
 from models.maintenance import STATES as MAINTENANCE_STATES
-from models.snapshot import Group, Row
-from models.times import iso_ms, utc_midnight
+from models.times import iso_ms
 
 # The mapping (docs/statuspage.md): a status level as a component status, and as the page's indicator.
 COMPONENT_STATUS = {"NORMAL": "operational", "WARNING": "degraded_performance", "ERROR": "partial_outage",
@@ -30,86 +29,15 @@ INDICATOR = {"NORMAL": "none", "WARNING": "minor", "ERROR": "major", "CRITICAL":
 DESCRIPTION = {"none": "All Systems Operational", "minor": "Minor Service Outage", "major": "Partial System Outage",
                "critical": "Major Service Outage"}
 UNDER_MAINTENANCE = "Service Under Maintenance"
+# The indicator live Statuspage pages give during maintenance (a board setting: models/status.py's Installation).
+MAINTENANCE_INDICATOR = "maintenance"
+# Statuspage's last incident state: resolved, and its postmortem published (models/incident.py's field).
+POSTMORTEM = "postmortem"
 # Statuspage writes times in UTC with milliseconds: 2026-11-23T14:03:00.000Z.
 ISO_MS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 ABSOLUTE_URL = {"type": "string", "format": "uri", "pattern": "^https?://"}
 # Not among the states a window shows on /api/v2 (cancelled ones are left out).
 SHOWN_MAINTENANCE_STATES = [state for state in MAINTENANCE_STATES if state != "cancelled"]
-
-
-# --- what the schemas dump besides the models --------------------------------------
-
-
-def group_id_of(service_list):
-    """A service list's component id: `list:` keeps it apart from the services' ids."""
-    return f"list:{service_list.slug}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Placed:
-    """A service as a component: its board row, where it stands and the group it is in."""
-
-    row: Row
-    position: int | None = None
-    group_id: str | None = None
-
-    @property
-    def created(self):
-        """When the service was made (its first event's time for one kept before that was recorded)."""
-        card = self.row.service
-        return card.created or (self.row.event.timestamp if self.row.event else utc_midnight())
-
-    @property
-    def updated(self):
-        """Its newest event's time (its creation's before any)."""
-        return self.row.event.timestamp if self.row.event else self.created
-
-
-@dataclasses.dataclass(frozen=True)
-class Listed:
-    """A service list as a component group: where it stands and its services, placed after it."""
-
-    group: Group
-    position: int
-    members: list  # [Placed]
-
-    @property
-    def id(self):
-        """The group's component id."""
-        return group_id_of(self.group.service_list)
-
-    @property
-    def created(self):
-        """Its oldest service's creation (a list keeps no dates of its own)."""
-        return min((member.created for member in self.members), default=utc_midnight())
-
-    @property
-    def updated(self):
-        """Its services' newest change."""
-        return max((member.updated for member in self.members), default=utc_midnight())
-
-
-@dataclasses.dataclass(frozen=True)
-class Told:
-    """An update as Statuspage lists it: with the id of its incident (or window) and its services' names."""
-
-    parent_id: str
-    update: Update
-    name_of: object = None  # service id -> the name the notice recorded
-
-    @property
-    def affected(self):
-        """The update's status changes, each with its service's name (None: it changed none)."""
-        changes = self.update.changes
-        return [{**change, "name": self.name_of(change["service"])} for change in changes] if changes else None
-
-
-@dataclasses.dataclass(frozen=True)
-class Overall:
-    """The page's overall status: its indicator, and whether a service is under maintenance."""
-
-    indicator: str
-    maintained: bool
 
 
 # --- field kinds ---------------------------------------------------------------
@@ -200,12 +128,12 @@ class PageSchema(Schema):
 class StatusIndicatorSchema(Schema):
     """The page's status: the worst service level (maintenance aside) or open incident impact, and its sentence."""
 
-    indicator = fields.String(required=True, validate=OneOf(IMPACTS))
+    indicator = fields.String(required=True, validate=OneOf([*IMPACTS, MAINTENANCE_INDICATOR]))
     description = choice([*DESCRIPTION.values(), UNDER_MAINTENANCE], "describe")
 
     def describe(self, overall):
         """Statuspage's sentence for the indicator (all is well but a service is in maintenance: say so)."""
-        if overall.indicator == "none" and overall.maintained:
+        if overall.indicator in ("none", MAINTENANCE_INDICATOR) and overall.maintained:
             return UNDER_MAINTENANCE
         return DESCRIPTION[overall.indicator]
 
@@ -220,14 +148,16 @@ class ComponentSchema(PageBound):
     updated_at = IsoTime(attribute="updated", metadata={"description": "Its newest event."})
     position = fields.Integer(required=True, metadata={"minimum": 1, "description": "Its place in the list."})
     description = maybe_text(lambda placed: placed.row.service.description or None)
-    showcase = constant(True)
+    showcase = fields.Boolean(attribute="row.service.showcase", required=True, metadata={
+        "description": "Whether the front page and /summary show it (the API always does)."})
     start_date = fields.Function(lambda placed: placed.created.date().isoformat(), required=True,
                                  metadata={"type": "string", "format": "date"})
     group_id = fields.String(required=True, allow_none=True, metadata={
         "type": "string", "description": "The id of the component group it is in."})
     page_id = fields.Method("page_id", required=True, metadata={"type": "string"})
     group = constant(False)
-    only_show_if_degraded = constant(False)
+    only_show_if_degraded = fields.Boolean(attribute="row.service.only_show_if_degraded", required=True, metadata={
+        "description": "Whether the public pages leave it off while it is operational (the API always shows it)."})
 
     def status_of(self, placed):
         """The service's status as a component status."""
@@ -247,6 +177,7 @@ class ComponentGroupSchema(ComponentSchema):
     start_date = constant(None)
     group_id = constant(None)
     group = constant(True)
+    only_show_if_degraded = constant(False)
     components = fields.Function(lambda listed: [member.row.service.slug for member in listed.members],
                                  required=True, metadata={"type": "array", "items": {"type": "string"},
                                                           "description": "Its services' ids."})
@@ -343,7 +274,14 @@ class _Notice(PageBound):
 class IncidentSchema(_Notice):
     """An incident with its updates, newest first."""
 
+    status = choice([*INCIDENT_STATES, POSTMORTEM], "status_of",
+                    description="`postmortem` once it is resolved and its postmortem is published.")
+
     components = Shaped(ComponentSchema, "components_of", many=True, metadata={"description": "Its services."})
+
+    def status_of(self, incident):
+        """Its state; a resolved incident with a published postmortem is in Statuspage's `postmortem` state."""
+        return POSTMORTEM if incident.state == "resolved" and incident.postmortem else incident.state
 
     def monitored(self, incident):
         """When the incident first said it was monitoring (None: never)."""
@@ -382,10 +320,11 @@ class MaintenanceSchema(_Notice):
         return window.updated if window.state == "completed" else None
 
     def told(self, window):
-        """The steps the window reached (scheduled, in progress, completed), newest first."""
+        """The steps the window reached (scheduled, in progress, completed) and its updates, newest first."""
         steps = [("scheduled", window.created, window.message)]
-        if window.state in ("in_progress", "completed"):
+        if window.state in ("in_progress", "verifying", "completed"):
             steps.append(("in_progress", window.starts, f"Maintenance started: {window.title}"))
+        steps += sorted(((u.state, u.at, u.message) for u in window.timeline), key=lambda step: step[1])
         if window.state == "completed":
             steps.append(("completed", min(window.ends, window.updated), f"Maintenance completed: {window.title}"))
         return [Told(f"m{window.maintenance_id}", Update(n, state, body, at, []))

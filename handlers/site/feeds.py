@@ -1,4 +1,4 @@
-"""RSS and Atom feeds of the newest events, incident updates and maintenance announcements,
+"""RSS and Atom feeds of the newest events, incident updates, maintenance announcements and updates,
 built with feedgen (which escapes every field for XML; messages are escaped for HTML too)."""
 
 import datetime
@@ -103,7 +103,8 @@ def _feed(endpoint):
 
 
 def _stories(incidents, windows, service_ids):
-    """(time, kind, item) of each incident update and maintenance announcement about `service_ids`."""
+    """(time, kind, item) of each incident update, maintenance announcement and maintenance update
+    about `service_ids`."""
     stories = []
     for incident in incidents:
         if service_ids & set(incident.services):
@@ -111,17 +112,25 @@ def _stories(incidents, windows, service_ids):
     for window in windows:
         if window.state != "cancelled" and service_ids & set(window.services):
             stories.append((window.created, "maintenance", window))
+            stories += [(update.at, "maintenance-update", (window, update)) for update in window.timeline]
     return sorted(stories, key=lambda item: item[0], reverse=True)
 
 
 def _add_story(feed, timestamp, kind, item):
-    """A feed entry for an incident update or a maintenance announcement."""
+    """A feed entry for an incident update, a maintenance announcement or a maintenance update."""
     entry = feed.add_entry(order="append")
     if kind == "incident":
         incident, update = item
         link = url_for("site.incident", incident_id=incident.incident_id, _external=True)
         entry.guid(f"{link}#update-{update.number}", permalink=True)
         entry.title(_clean(f"[Incident - {update.state.title()}] {incident.title}"))
+        entry.link(href=link)
+        _describe(entry, update.message)
+    elif kind == "maintenance-update":
+        window, update = item
+        link = url_for("site.maintenance", maintenance_id=window.maintenance_id, _external=True)
+        entry.guid(f"{link}#update-{update.number}", permalink=True)
+        entry.title(_clean(f"[Maintenance - {update.state.replace('_', ' ').capitalize()}] {window.title}"))
         entry.link(href=link)
         _describe(entry, update.message)
     else:
@@ -134,3 +143,42 @@ def _add_story(feed, timestamp, kind, item):
         _describe(entry, window.message)
     entry.published(_aware(timestamp))
     entry.updated(_aware(timestamp))
+
+
+def history_response(endpoint, kind):
+    """The incident history at Statuspage's feed paths, as RSS or Atom: one entry per incident,
+    newest first, its updates as plain text (the newest FEED_SIZE; one lookup: the notices)."""
+    method, mimetype = FORMATS[kind]
+    body = getattr(_history(endpoint), method)(pretty=True)
+    return Response(body, mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8")
+
+
+def _history(endpoint):
+    """The feed of the newest incidents, each entry updated at its newest update."""
+    _, incidents, _ = Snapshot.cards_and_notices()
+    incidents = incidents[:FEED_SIZE]
+    site = current_app.config["SITE_NAME"]
+    feed = FeedGenerator()
+    feed.id(url_for(endpoint, _external=True))
+    feed.title(_clean(f"{site} status - incident history"))
+    feed.description(f"Incidents of {site}, newest first.")
+    feed.author({"name": site})
+    feed.link(href=url_for("site.history", _external=True), rel="alternate")
+    feed.link(href=url_for(endpoint, _external=True), rel="self")
+    feed.language("en")
+    feed.updated(_aware(max(incident.updated for incident in incidents)) if incidents
+                 else datetime.datetime.now(datetime.UTC))
+    for incident in incidents:
+        link = url_for("site.incident", incident_id=incident.incident_id, _external=True)
+        entry = feed.add_entry(order="append")
+        entry.guid(link, permalink=True)
+        entry.title(_clean(incident.title))
+        entry.link(href=link)
+        told = [f"{update.state.title()} ({update.at:%-d %b %Y %H:%M} UTC): {update.message}"
+                for update in incident.timeline]
+        if incident.postmortem:
+            told.insert(0, f"Postmortem: {incident.postmortem}")
+        _describe(entry, "\n\n".join(told))
+        entry.published(_aware(incident.started))
+        entry.updated(_aware(incident.updated))
+    return feed

@@ -113,14 +113,15 @@ def _day_path(date):
     return date.strftime("%Y/%m/%d")
 
 
-def row_markup(row, board, macro):
-    """`macro(row)`: a service's row of the board, written once per card and board signature.
+def row_markup(row, board, macro, moment=None):
+    """`macro(row)`: a service's row of the board, written once per card and board signature
+    (and `moment`, for a row that changes with the time of day: its minute).
 
     The board index's cards are shared by every read until their document changes, and
     the signature holds everything else a row shows (statuses, default, day, days shown),
     so a board of hundreds of services writes again only the rows that changed.
     """
-    key = ("markup", board.signature, macro.name)
+    key = ("markup", board.signature, macro.name, moment)
     markup = row.service.derived.get(key)
     if markup is None:
         markup = macro(row)

@@ -1,11 +1,12 @@
-"""The site's incident pages: one incident's story and the history of past incidents by month
-(the maintenance calendar is in maintenance.py)."""
+"""The site's incident pages: one incident's story and the history of past incidents by month,
+also as feeds at Statuspage's paths (the maintenance calendar is in maintenance.py)."""
 
 import itertools
 
 from flask import render_template
 
 from handlers.routes import BOARD, incident_tags, reads
+from handlers.site import feeds
 from handlers.site.views import bp
 from models import Incident
 from models.times import utcnow
@@ -29,3 +30,17 @@ def history():
               itertools.groupby(incidents, key=lambda incident: incident.started.replace(day=1).date())]
     return render_template("site/history.html", months=months, limit=HISTORY_INCIDENTS,
                            full=len(incidents) >= HISTORY_INCIDENTS, now=utcnow())
+
+
+@bp.get("/history.atom")
+@reads(BOARD)
+def history_atom():
+    """The newest incidents as Atom, at the path Statuspage's readers subscribe to."""
+    return feeds.history_response("site.history_atom", "atom")
+
+
+@bp.get("/history.rss")
+@reads(BOARD)
+def history_rss():
+    """The newest incidents as RSS 2.0, at the path Statuspage's readers subscribe to."""
+    return feeds.history_response("site.history_rss", "rss")

@@ -18,6 +18,7 @@ from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime
 from models.event import PAGE as EVENTS_PAGE
 from models.metrics import MetricNames
 from models.series import PERIODS, PROBE, SeriesDay
+from models.notices import OPEN_MAINTENANCE
 
 bp = declare(Blueprint("site", __name__), SITE)
 
@@ -33,9 +34,10 @@ CHARTS_FRESH_SECONDS = 60
 def index():
     """The board: overall banner, every service's status by list, and its recent history as the
     board's settings choose (90-day bars with uptime, or the grid of the last few days)."""
-    board = Snapshot.now(current_app.config["HISTORY_DAYS"])
+    # Services not showcased, and those shown only when degraded while operational, stay off.
+    board = Snapshot.now(current_app.config["HISTORY_DAYS"]).shown(front=True)
     incidents = [incident for incident in board.incidents() if incident.is_open]
-    windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
+    windows = [window for window in board.maintenances() if window.state in OPEN_MAINTENANCE]
     # The board's setting: 90-day bars (drawn from the rows' rollups, no read more) or the grid.
     bars = glance.BAR_DAYS if board.front_page == "bars" else 0
     return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
@@ -92,7 +94,7 @@ def archive(service_id, year, month=None, day=None):
 @reads(BOARD, {"filter": repeated_set, "status": repeated_set})
 def service_lists():
     """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
-    board = Snapshot.now()
+    board = Snapshot.now().shown()
     chosen_lists = _chosen("filter", {lst.slug for lst in board.lists}, "service list")
     chosen_statuses = _chosen("status", set(board.by_slug), "status")
     rows = [
@@ -126,7 +128,7 @@ def _chosen(name, known, what):
 def service_list(list_id):
     """One service list: its services with their status and recent history."""
     service_list = ServiceList.get_or_404(list_id)
-    board = Snapshot.of(Service.in_list(service_list.key), current_app.config["HISTORY_DAYS"])
+    board = Snapshot.of(Service.in_list(service_list.key), current_app.config["HISTORY_DAYS"]).shown()
     return render_template("site/service_list.html", board=board, service_list=service_list)
 
 
@@ -134,7 +136,7 @@ def service_list(list_id):
 @reads(BOARD)
 def summary():
     """Each service list with the worst current status of its services."""
-    board = Snapshot.now()
+    board = Snapshot.now().shown(front=True)
     return render_template("site/summary.html", board=board, groups=board.groups())
 
 
@@ -170,6 +172,13 @@ def atom():
 def favicon():
     """Browsers and crawlers ask for /favicon.ico whatever the page says; answer the SVG icon."""
     return current_app.send_static_file("favicon.svg")
+
+
+@bp.get("/embed/script.js")
+@reads(META)
+def embed_script():
+    """The status pop-up other sites embed, at the path of Statuspage's, so a site switches by changing the host."""
+    return current_app.send_static_file("js/embed.js")
 
 
 @bp.get("/robots.txt")

@@ -1,10 +1,12 @@
-"""Readers subscribing by e-mail: sign-up with double opt-in, the manage page and one-click unsubscribe.
+"""Readers subscribing by e-mail (sign-up with double opt-in, the manage page and one-click
+unsubscribe) or with a channel of their own: a webhook, Slack, Teams or Discord (channels.py).
 
 No account and no password: each page after the sign-up is reached through a signed link
 from a message (models/readers.py). The pages are private (never cached) and their forms carry
 a CSRF token, except the one-click unsubscribe, which mail clients post without one (RFC 8058).
 """
 
+from handlers.subscribe import channels  # noqa: F401 (its routes join the blueprint)
 from handlers.subscribe.views import bp, unsubscribe
 
 

@@ -6,6 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from models.channels import KINDS
+
 SCOPES = [SelectChoice("all", "Everything on this board"), SelectChoice("chosen", "Only the services I choose")]
 
 
@@ -27,6 +29,14 @@ class SignUpForm(ChoiceForm):
     """An address and a choice of services."""
 
     email = StringField("E-mail address", validators=[DataRequired("Give an e-mail address."), Length(max=254)])
+
+
+class ChannelForm(ChoiceForm):
+    """Where a reader's channel posts (its kind and URL) and a choice of services."""
+
+    kind = RadioField("Send to", choices=[SelectChoice(kind, label) for kind, label in KINDS.items()],
+                      default="slack", validate_choice=False)  # the model names what it takes
+    url = StringField("Webhook URL", validators=[DataRequired("Give the webhook's URL."), Length(max=2000)])
 
 
 class ButtonForm(FlaskForm):

@@ -6,7 +6,7 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms.fields.choices import SelectChoice
 
 from handlers.routes import SUBSCRIBE, declare
-from handlers.subscribe.forms import ButtonForm, ChoiceForm, SignUpForm
+from handlers.subscribe.forms import ButtonForm, ChannelForm, ChoiceForm, SignUpForm
 from models import InvalidInput, NotFound, Service
 from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader, clean_address
@@ -44,6 +44,14 @@ def reader_of(token, purpose, max_age=None):
     return Reader.from_token(current_app.config["SECRET_KEY"], purpose, token, max_age)
 
 
+def sign_up_page(form, status=200):
+    """The subscribe page: the e-mail form, and beside it a blank one for a channel (handlers/subscribe/channels.py)."""
+    channel_form = ChannelForm(prefix="channel", formdata=None)
+    offer(channel_form)
+    channel_form.scope.data, channel_form.services.data = form.scope.data, form.services.data
+    return render_template("subscribe/sign_up.html", form=form, channel_form=channel_form), status
+
+
 @bp.route("/subscribe", methods=["GET", "POST"])
 def subscribe():
     """Sign up for mail about incidents: a confirmation message is sent; nothing else until it is followed."""
@@ -52,12 +60,12 @@ def subscribe():
     if request.method == "GET" and request.args.get("service"):
         form.scope.data, form.services.data = "chosen", [request.args["service"][:100]]
     if request.method == "GET":
-        return render_template("subscribe/sign_up.html", form=form)
+        return sign_up_page(form)
     config = current_app.config
     limit("sign-up-client", client_address(), config["SIGN_UPS_PER_CLIENT_HOUR"], HOUR,
           "Too many sign-ups from your network in the last hour; please try again later.")
     if not form.validate_on_submit():
-        return render_template("subscribe/sign_up.html", form=form), 400
+        return sign_up_page(form, 400)
     try:
         address = clean_address(form.email.data)
         limit("sign-up-address", address.lower(), config["SIGN_UPS_PER_ADDRESS_DAY"], DAY,
@@ -65,7 +73,7 @@ def subscribe():
         Reader.sign_up(address, *form.chosen())
     except InvalidInput as error:
         form.form_errors.append(error.message)
-        return render_template("subscribe/sign_up.html", form=form), 400
+        return sign_up_page(form, 400)
     # The same answer whether the address was new, pending or subscribed: it tells no one which.
     return render_template("subscribe/sent.html", hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
 
