@@ -215,7 +215,7 @@ class PageCache:
                     versions = tuple(self.versions.get(tag, 0) for tag in tags)
                 if kept is not None and (self.unsure or datastore_away()):
                     return self._answer_stale(start_response, kept, stats, head)
-                if kept is not None and kept.versions == versions:
+                if kept is not None and kept.versions == versions and not _expired(kept, route):
                     timing = f'cache;desc="{"coalesced" if waited else "hit"}", {stats.server_timing()}'
                     return self._answer(environ, start_response, kept, timing, head)
                 if not self.enabled or attempt == FOLLOWS:
@@ -358,6 +358,11 @@ class PageCache:
 def _newer(versions, than):
     """Whether tag versions `versions` are past `than` (the same tags): no tag older, one newer."""
     return versions != than and all(mine >= theirs for mine, theirs in zip(versions, than, strict=True))
+
+
+def _expired(entry, route):
+    """Whether `entry` outlived its route's `fresh` seconds (data written too often to audit)."""
+    return route.reads.fresh is not None and _age(entry) >= route.reads.fresh
 
 
 def _age(entry):

@@ -30,6 +30,7 @@ from werkzeug.routing import RequestRedirect
 from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
 from models.errors import PAGE_LINK_INVALID
+from models.series import PERIODS
 
 ROUTE_KEY = "stashboard.route"
 ARGS_KEY = "stashboard.route.args"
@@ -122,6 +123,14 @@ def page_cursor(values):
     return [value]
 
 
+def chart_period(values):
+    """The `period` of a chart (24h, 7d or 30d: models/series.py); anything else is refused."""
+    value = values[0].strip() if values else ""
+    if value and value not in PERIODS:
+        raise ValueError(f"'period' must be one of {', '.join(PERIODS)}.")
+    return [value] if value else []
+
+
 JSONP = {"callback": jsonp}
 
 # The tags public answers carry; the models' `cache_purges` name the same ones.
@@ -152,6 +161,9 @@ class Reads:
     tags: Callable[..., tuple]
     args: dict
     localised: bool = True  # its text is translated (on a localised surface): False for images, calendars
+    # Seconds a kept answer stays good without any write (None: until a write touches its tags): for
+    # answers that show data written too often to audit (probe response times, pushed metrics).
+    fresh: int | None = None
 
     def tags_for(self, view_args):
         """The answer's tags, ALL first."""
@@ -168,12 +180,13 @@ class Reads:
         return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
 
 
-def reads(tags, args=None, costly=False, localised=True):
+def reads(tags, args=None, costly=False, localised=True, fresh=None):
     """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query
     arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py);
-    `localised=False`: its answer is the same in every language (one cached copy, no `Vary`)."""
+    `localised=False`: its answer is the same in every language (one cached copy, no `Vary`);
+    `fresh`: the seconds a kept answer stays good however few writes there are (Reads.fresh)."""
     function = tags if callable(tags) else (lambda **_: tuple(tags))
-    declared = Reads(function, dict(args or {}), localised)
+    declared = Reads(function, dict(args or {}), localised, fresh)
 
     def decorate(view):
         view.reads = declared

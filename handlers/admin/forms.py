@@ -252,3 +252,15 @@ class BoardSettingsForm(FlaskForm):
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
     maintenance_indicator = BooleanField(
         'Report the "maintenance" indicator in /api/v2/status.json during maintenance')
+
+
+class LookForm(FlaskForm):
+    """The board's own look (models/look.py checks every value; empty clears one)."""
+
+    name = StringField("Board name", validators=[Length(max=100)])
+    logo_url = StringField("Logo address (https)", validators=[Length(max=500)])
+    favicon_url = StringField("Favicon address (https)", validators=[Length(max=500)])
+    accent = StringField("Accent colour (#rrggbb)", validators=[Length(max=7)])
+    stylesheet_url = StringField("Extra stylesheet address (https)", validators=[Length(max=500)])
+    header_text = StringField("Text above every page", validators=[Length(max=500)])
+    footer_text = StringField("Text below every page", validators=[Length(max=500)])
