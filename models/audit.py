@@ -158,7 +158,7 @@ class AuditEntry(ndb.Model):
             element = entity.key.path[-1]
             tags = entity.properties["tags"]
             values = [v.string_value for v in tags.array_value.values] if tags.HasField("array_value") else [tags.string_value]
-            stamp = entity.properties["timestamp"].timestamp_value.ToDatetime()
+            stamp = lookup.moment(entity.properties["timestamp"])
             rows.extend((element.id if element.HasField("id") else element.name, stamp, tag) for tag in values)
         return rows
 

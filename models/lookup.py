@@ -18,6 +18,7 @@ It leans on two of google-cloud-ndb's private functions (`_datastore_api.make_ca
 reads boards through it.
 """
 
+import datetime
 import functools
 import zlib
 
@@ -28,6 +29,7 @@ from google.cloud.ndb import _datastore_api
 from google.cloud.ndb import context as context_module
 from google.cloud.ndb import model as ndb_model
 
+EPOCH = datetime.datetime(1970, 1, 1)
 # The protobufs of the keys read lately: a board's rows of a few namespaces.
 KEYS_KEPT = 8192
 # What zlib's compressed bytes start with (as NDB checks them: BlobProperty(compressed=True)).
@@ -65,6 +67,14 @@ def blob(entity, name):
         return None
     value = entity.properties[name].blob_value
     return zlib.decompress(value) if value.startswith(_ZLIB_MARKERS) else value
+
+
+def moment(value):
+    """A stored timestamp value as a naive UTC datetime: a projection answers it as the integer
+    of microseconds it is indexed as."""
+    if value.HasField("timestamp_value"):
+        return value.timestamp_value.ToDatetime()
+    return EPOCH + datetime.timedelta(microseconds=value.integer_value)
 
 
 def model_of(entity):
