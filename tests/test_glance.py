@@ -53,9 +53,16 @@ def shown(module_app):
 
 
 def bars(page, service_id):
-    """The (class, text alternative) of each bar of a service, oldest first (a normal day has no class)."""
+    """The (class, text alternative) of each day of a service, oldest first (a normal day has no
+    class): an item of the strip spanning N days (class sN) stands for each of them."""
     row = page.html.select_one(f'tr[data-service="{service_id}"]')
-    return [(li.get("class", ["b-normal"])[0], li.select_one("a span").text) for li in row.select("ol.bar-strip > li")]
+    days = []
+    for li in row.select("ol.bar-strip > li"):
+        classes = li.get("class", [])
+        span = next((int(name[1:]) for name in classes if re.fullmatch(r"s\d+", name)), 1)
+        level = next((name for name in classes if name.startswith("b-")), "b-normal")
+        days += [(level, li.select_one("span").text)] * span
+    return days
 
 
 def counted_seconds(days):
@@ -89,8 +96,24 @@ def test_each_bar_links_to_its_days_events_and_the_strip_is_named(shown):
     strip = row.select_one("ol.bar-strip")
     assert strip["aria-label"] == "Web API, last 90 days"
     yesterday = midnight() - datetime.timedelta(days=1)
-    assert strip.select("li a")[-2]["href"] == f"/services/web-api/{yesterday:%Y/%m/%d}"
+    assert [a["href"] for a in strip.select("li a")] == [f"/services/web-api/{yesterday:%Y/%m/%d}"]
     assert not row.select("td.day")
+
+
+def test_days_without_a_problem_are_one_focusable_item_a_run_with_its_dates(shown):
+    """88 days up to the day before yesterday, yesterday's outage, today: three items, not 90 links."""
+    strip = shown.get("/").html.select_one('tr[data-service="web-api"] ol.bar-strip')
+    items = strip.select(":scope > li")
+    first, yesterday, today = (midnight() - datetime.timedelta(days=n) for n in (89, 1, 0))
+    before = yesterday - datetime.timedelta(days=1)
+    assert [li.get("class") for li in items] == [["s88"], ["b-error"], None]
+    start = f"{first:%-d %b}" if first.year == before.year else f"{first:%-d %b %Y}"
+    assert items[0].span.text == f"{start} – {before:%-d %b %Y}: No problems"
+    assert items[2].span.text == f"{today:%-d %b %Y}: No problems"
+    assert [li.get("tabindex") for li in items] == ["0", None, "0"] and not items[0].a
+    # Days before a service existed are a run of their own.
+    fresh = shown.get("/").html.select('tr[data-service="fresh"] ol.bar-strip > li')
+    assert [li.get("class") for li in fresh] == [["s79", "b-none"], ["s10"], None]
 
 
 def test_the_ninety_day_uptime_beside_the_bars_matches_the_hand_computed_figure(shown):

@@ -74,10 +74,12 @@ class DayCells:
 
 
 class BarStrip:
-    """Writes a service's day bars: a link to each day's events whose text (the bar's text
-    alternative, shown as its tooltip on hover and focus) says the worst status and its time.
+    """Writes a service's day bars: a link to each day with a problem, to that day's events,
+    and one item for each run of days without a problem (or without data), drawn as one bar
+    a day by site.css; each has a text alternative (shown as its tooltip on hover and focus)
+    saying its dates, the worst status and its time.
 
-    Written in Python rather than the template, like DayCells: 90 bars a service, the days
+    Written in Python rather than the template, like DayCells: 90 days a service, the days
     before today written once per card and board signature (models/glance.py's past_bars)."""
 
     def __call__(self, row, board, now, days, service_url):
@@ -97,15 +99,24 @@ class BarStrip:
     def _items(bars, service_url):
         base = escape(service_url)
         return "".join(
-            f'<li{_bar_class(bar.level)}><a href="{base}/{_day_path(bar.date)}"><span>{escape(bar.label())}</span></a></li>'
-            for bar in bars
+            f'<li{_run_class(item.days, item.level)} tabindex="0"><span>{escape(item.label())}</span></li>'
+            if isinstance(item, glance.Run) else
+            f'<li{_bar_class(item.level)}><a href="{base}/{_day_path(item.date)}"><span>{escape(item.label())}</span></a></li>'
+            for item in glance.runs_of(bars)
         )
 
 
 @functools.lru_cache(maxsize=16)
 def _bar_class(level):
-    # Most days are normal: their bars take the strip's default colour and carry no class.
-    return "" if level == "normal" else f' class="b-{level}"'
+    return f' class="b-{level}"'
+
+
+@functools.lru_cache(maxsize=256)
+def _run_class(days, level):
+    # sN spans N of the strip's columns and draws N bars (site.css); days without a problem
+    # take the strip's default colour.
+    classes = ([f"s{days}"] if days > 1 else []) + ([] if level == "normal" else [f"b-{level}"])
+    return f' class="{" ".join(classes)}"' if classes else ""
 
 
 @functools.lru_cache(maxsize=512)
