@@ -222,3 +222,20 @@ def test_bars_worked_out_in_two_parts_match_one_walk_back_from_now(ndb_context):
     # Down from two days ago until a warning today: today's worst is still the outage.
     assert [bar.level for bar in bars[-4:]] == ["normal", "error", "error", "error"]
     assert figure.percent == pytest.approx(glance.uptime.figure_of(glance._summed(spent), board, 90).percent)
+
+
+def test_a_run_is_named_by_its_first_and_last_days_and_a_problem_day_breaks_it():
+    """Runs across a year's end name both years; a day with a problem stays its own bar."""
+    import types
+
+    from models import glance
+
+    down, day = types.SimpleNamespace(name="Down"), datetime.date
+    items = glance.runs_of([glance.Bar(day(2025, 12, 30), counted=DAY), glance.Bar(day(2026, 1, 1), counted=DAY),
+                            glance.Bar(day(2026, 1, 2), down, H, DAY, level="error"),
+                            glance.Bar(day(2026, 1, 3)), glance.Bar(day(2026, 1, 4)),
+                            glance.Bar(day(2026, 1, 5), counted=DAY)])
+    assert [item.label() for item in items] == [
+        "30 Dec 2025 – 1 Jan 2026: No problems", "2 Jan 2026: Down for 1 h",
+        "3 Jan – 4 Jan 2026: No data", "5 Jan 2026: No problems"]
+    assert [getattr(item, "days", None) for item in items] == [2, None, 2, 1]
