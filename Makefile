@@ -10,12 +10,13 @@
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
 # make soak: 50 clients for 30 s while the Datastore emulator is stopped for 10 s and restarted from disk, then make flood's phase
 # make flood: 20 readers of the board alone for 10 s, then for 20 s beside an anonymous attacker sending 40 requests/s (404s, cache-busters, a busy service's 20,000 events)
+# make translations: the public pages' text extracted again (babel.cfg), each language's catalogue updated and compiled (commit the .po and .mo files)
 # make monitoring-test: the tests against the real Alertmanager and Nagios 4 (CI runs them after make test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run reset test test-slow devserver devserver-check deploy fuzz lighthouse bench soak flood monitoring-test clean
+.PHONY: run reset test test-slow devserver devserver-check deploy fuzz lighthouse bench soak flood monitoring-test translations clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,21 @@ flood: $(VENV)/.installed
 
 monitoring-test: $(VENV)/.installed
 	$(PY) -m pytest -m monitoring tests/test_alertmanager.py tests/test_nagios.py
+
+# The catalogues' template, each language's catalogue brought up to date, and the compiled .mo files
+# the app reads; both are committed, so a fresh clone and App Engine need no build step.
+BABEL := $(VENV)/bin/pybabel
+LOCALES := fr de es pt_BR ja
+
+translations: $(VENV)/.installed
+	$(BABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext --no-location --sort-output \
+		--project=Stashboard -o translations/messages.pot .
+	for locale in $(LOCALES); do \
+		test -f translations/$$locale/LC_MESSAGES/messages.po \
+			|| $(BABEL) init -i translations/messages.pot -d translations -l $$locale; \
+	done
+	$(BABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BABEL) compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

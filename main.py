@@ -7,8 +7,8 @@ from flask import Flask, abort, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from handlers import (admin, api, auth, bodies, cli, errors, hooks, routes, security, shedding, site, subscribe, tasks,
-                      warmup)
+from handlers import (admin, api, auth, bodies, cli, errors, hooks, i18n, routes, security, shedding, site, subscribe,
+                      tasks, warmup)
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import sealed
@@ -33,6 +33,8 @@ def create_app(test_config=None, secret_source=None):
     shedding.register(app)
     security.register(app)
     site.register(app)
+    # The reader's language on the site, its feeds and its e-mails (translations/).
+    i18n.register(app)
     cli.register(app)
 
     @app.get("/images/<path:filename>")

@@ -60,6 +60,7 @@ from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
 from handlers.flights import Flights
+from handlers.i18n import locale_of
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
 from models.audit import EVERYTHING as ALL
@@ -214,7 +215,7 @@ class PageCache:
                     versions = tuple(self.versions.get(tag, 0) for tag in tags)
                 if kept is not None and (self.unsure or datastore_away()):
                     return self._answer_stale(start_response, kept, stats, head)
-                if kept is not None and kept.versions == versions:
+                if kept is not None and kept.versions == versions and not _expired(kept, route):
                     timing = f'cache;desc="{"coalesced" if waited else "hit"}", {stats.server_timing()}'
                     return self._answer(environ, start_response, kept, timing, head)
                 if not self.enabled or attempt == FOLLOWS:
@@ -262,10 +263,12 @@ class PageCache:
         return self._answer(environ, start_response, dataclasses.replace(kept, headers=headers), timing, head)
 
     def _key(self, environ, route):
-        """The path and the query arguments the view declared, normalised: nothing else changes the answer."""
+        """The path and the query arguments the view declared, normalised, and on a localised surface
+        the reader's locale (always a shipped one: at most a copy per locale): nothing else changes the answer."""
         args = route.declared_args(environ)
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme")
-        return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args)
+        locale = locale_of(environ) if route.localised else None
+        return (scheme, environ.get("HTTP_HOST"), environ.get("PATH_INFO", ""), args, locale)
 
     def _render(self, environ, key, tags, versions):
         """Have the app answer (as a plain GET, so the whole body comes back); keep it if it may be shared."""
@@ -355,6 +358,11 @@ class PageCache:
 def _newer(versions, than):
     """Whether tag versions `versions` are past `than` (the same tags): no tag older, one newer."""
     return versions != than and all(mine >= theirs for mine, theirs in zip(versions, than, strict=True))
+
+
+def _expired(entry, route):
+    """Whether `entry` outlived its route's `fresh` seconds (data written too often to audit)."""
+    return route.reads.fresh is not None and _age(entry) >= route.reads.fresh
 
 
 def _age(entry):

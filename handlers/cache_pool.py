@@ -26,7 +26,7 @@ class Entry:
 
 def _cost(key, entry):
     """The bytes a kept answer holds: its key, headers and body, plus the bookkeeping around them."""
-    scheme, host, path, args = key
+    scheme, host, path, args, _locale = key  # the locale: one of a few shipped ones, counted in the overhead
     key_bytes = len(scheme or "") + len(host or "") + len(path) + sum(len(n) + len(v) for n, v in args)
     header_bytes = sum(len(name) + len(value) for name, value in entry.headers)
     return ENTRY_OVERHEAD + key_bytes + header_bytes + len(entry.body) + len(entry.status) + len(entry.etag or "")

@@ -1,6 +1,5 @@
 """Command-line tools: `flask --app main <command>`, run by whoever operates the deployment."""
 
-import datetime
 import functools
 import getpass
 import json
@@ -12,17 +11,7 @@ from flask.cli import with_appcontext
 from handlers.auth.oauth1 import CONSUMER_KEY, CONSUMER_SECRET, secret_box
 from handlers.context import ndb_context
 from handlers.legacy import migrate
-from models import (
-    Actor,
-    ApiToken,
-    Event,
-    Service,
-    ServiceList,
-    StashboardError,
-    acting_as,
-    install,
-    utcnow,
-)
+from models import Actor, ApiToken, StashboardError, acting_as, demo, install
 from models.integrations import KINDS, Integration
 from models.rebuild import board_is_indexed, rebuild_board
 
@@ -140,48 +129,18 @@ def revoke_integration(integration):
     click.echo(f"Revoked integration {revoked.token_id} ({revoked.name}).")
 
 
-DEMO_LISTS = (
-    ("Core", "The public API and the website."),
-    ("Messaging", "Email and SMS delivery."),
-)
-DEMO_SERVICES = (
-    ("Web API", "The REST API that customers' code calls.", "core"),
-    ("Website", "The marketing site and the customer dashboard.", "core"),
-    ("Payments", "Card payments and invoicing.", "core"),
-    ("Email", "Outbound email delivery.", "messaging"),
-    ("SMS", "Outbound and inbound text messages.", "messaging"),
-    ("Webhooks", "Callbacks to customers' servers.", None),
-)
-# (service, days ago, hours into that day, status, message, informational)
-DEMO_EVENTS = (
-    ("payments", 3, 9.5, "down", "Card payments are failing; we are investigating.", False),
-    ("payments", 3, 11.0, "up", "Payments are processing normally again.", False),
-    ("website", 1, 14.0, "warning", "The dashboard is loading slowly for some customers.", False),
-    ("website", 1, 15.25, "up", "The dashboard is fast again.", False),
-    ("email", 0, 0.5, "warning", "Email delivery to some providers is delayed.", False),
-    ("sms", 0, 0.25, None, "Scheduled maintenance of the SMS gateway tonight at 23:00 UTC.", True),
-)
-
-
 @click.command("seed-demo")
+@click.option("--probe-days", type=click.IntRange(1, demo.PROBE_DAYS), default=demo.PROBE_DAYS,
+              help="How many days of the probe's results to seed (fewer: a quicker start).")
 @_in_context
-def seed_demo():
-    """Fill an empty board with a few demo services, lists and events over the last days."""
-    if not Service.none_yet():
+def seed_demo(probe_days):
+    """Fill an empty board with the demo: services with 90 days of history, incidents, a maintenance
+    window to come and a probe with 30 days of response times (models/demo.py)."""
+    if not demo.seed(probe_days):
         click.echo("The board already has services; nothing seeded.")
         return
-    for name, description in DEMO_LISTS:
-        ServiceList.create(name, description)
-    now = utcnow()
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    days = current_app.config["HISTORY_DAYS"]
-    for name, description, list_id in DEMO_SERVICES:
-        service = Service.create(name, description, list_id)
-        Event.post(service, f"{name} is up.", "up", at=today - datetime.timedelta(days=days + 1))
-    for service_id, days_ago, hours, status, message, informational in DEMO_EVENTS:
-        at = min(today - datetime.timedelta(days=days_ago) + datetime.timedelta(hours=hours), now)
-        Event.post(Service.get_or_404(service_id), message, status, informational, at=at)
-    click.echo(f"Seeded {len(DEMO_SERVICES)} services, {len(DEMO_LISTS)} lists and their events.")
+    click.echo(f"Seeded {len(demo.SERVICES)} services, {len(demo.LISTS)} lists, their events, two incidents, "
+               "a maintenance window and a probe.")
 
 
 @click.command("rebuild-history")

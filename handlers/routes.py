@@ -30,6 +30,7 @@ from werkzeug.routing import RequestRedirect
 from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
 from models.errors import PAGE_LINK_INVALID
+from models.series import PERIODS
 
 ROUTE_KEY = "stashboard.route"
 ARGS_KEY = "stashboard.route.args"
@@ -52,10 +53,11 @@ class Surface:
     errors: str = "html"  # "json" or "html"
     session: bool = False  # may read and set the session cookie (sign-in and admin)
     files: bool = False  # answers are files with their own max-age (edges may serve them stale)
+    localised: bool = False  # written in the reader's language: one cached copy per locale (handlers/i18n.py)
 
 
 PRIVATE = Surface("private")
-SITE = Surface("site", public=True, deadline=READ_DEADLINE)
+SITE = Surface("site", public=True, deadline=READ_DEADLINE, localised=True)
 FILES = Surface("files", public=True, deadline=READ_DEADLINE, files=True)
 PUBLIC_API = Surface("public-api", public=True, deadline=READ_DEADLINE, errors="json")
 ADMIN = Surface("admin", session=True)
@@ -121,6 +123,14 @@ def page_cursor(values):
     return [value]
 
 
+def chart_period(values):
+    """The `period` of a chart (24h, 7d or 30d: models/series.py); anything else is refused."""
+    value = values[0].strip() if values else ""
+    if value and value not in PERIODS:
+        raise ValueError(f"'period' must be one of {', '.join(PERIODS)}.")
+    return [value] if value else []
+
+
 JSONP = {"callback": jsonp}
 
 # The tags public answers carry; the models' `cache_purges` name the same ones.
@@ -150,6 +160,10 @@ class Reads:
 
     tags: Callable[..., tuple]
     args: dict
+    localised: bool = True  # its text is translated (on a localised surface): False for images, calendars
+    # Seconds a kept answer stays good without any write (None: until a write touches its tags): for
+    # answers that show data written too often to audit (probe response times, pushed metrics).
+    fresh: int | None = None
 
     def tags_for(self, view_args):
         """The answer's tags, ALL first."""
@@ -166,11 +180,13 @@ class Reads:
         return tuple((name, value) for name in sorted(found) for value in self.args[name](found[name]))
 
 
-def reads(tags, args=None, costly=False):
+def reads(tags, args=None, costly=False, localised=True, fresh=None):
     """Declare a public view's tags (`lambda **url_args: ("service:…",)`, or a tuple) and its query
-    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py)."""
+    arguments; `costly`: its render is costly whatever the arguments (handlers/shedding.py);
+    `localised=False`: its answer is the same in every language (one cached copy, no `Vary`);
+    `fresh`: the seconds a kept answer stays good however few writes there are (Reads.fresh)."""
     function = tags if callable(tags) else (lambda **_: tuple(tags))
-    declared = Reads(function, dict(args or {}))
+    declared = Reads(function, dict(args or {}), localised, fresh)
 
     def decorate(view):
         view.reads = declared
@@ -214,6 +230,11 @@ class Route:
     def cached(self):
         """Whether the page cache may keep and share this answer."""
         return self.surface.public and not self.surface.files and self.reads is not None
+
+    @property
+    def localised(self):
+        """Whether the answer is written in the reader's language: one cached copy per shipped locale."""
+        return self.surface.localised and self.reads is not None and self.reads.localised
 
     def tags(self):
         """The answer's cache tags (ALL first)."""

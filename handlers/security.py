@@ -24,7 +24,7 @@ The page cache stores an answer with its headers, so a cached page is replayed w
 App Engine serves /static and /images itself; app.yaml gives those answers the same headers.
 """
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from handlers.auth.credentials import bearer_token
 from handlers.errors import error_response, is_api_request, render_error_page
@@ -66,11 +66,17 @@ NO_SECRET_KEY_API = (
 )
 
 
-def policy_for(surface, mimetype):
-    """The Content-Security-Policy of an answer of this type on this surface (handlers/routes.py)."""
+def policy_for(surface, mimetype, sources=None):
+    """The Content-Security-Policy of an answer of this type on this surface (handlers/routes.py);
+    `sources`: (image origins, stylesheet origins) of the board's look the page loads (handlers/site/look.py)."""
     if mimetype != "text/html":
         return NOT_A_PAGE_POLICY
-    return PUBLIC_PAGE_POLICY if surface.public else PRIVATE_PAGE_POLICY
+    policy = PUBLIC_PAGE_POLICY if surface.public else PRIVATE_PAGE_POLICY
+    images, styles = sources or ((), ())
+    for directive, origins in (("img-src 'self'", images), ("style-src 'self'", styles)):
+        if origins:  # exactly the https origins an admin set, never a wildcard
+            policy = policy.replace(directive, " ".join((directive, *origins)), 1)
+    return policy
 
 
 def secret_key_missing(app):
@@ -88,7 +94,7 @@ def register(app):
         surface = route_of(current_app, request.environ).surface
         private = not surface.public
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy_for(surface, response.mimetype))
+        headers.setdefault("Content-Security-Policy", policy_for(surface, response.mimetype, g.get("look_sources")))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", PRIVATE_REFERRER_POLICY if private else PUBLIC_REFERRER_POLICY)
         if private:

@@ -14,7 +14,7 @@ import functools
 
 from google.cloud import ndb
 
-from models import signals
+from models import lookup, signals
 from models.errors import Conflict, InvalidInput, NotFound
 from models.times import utcnow
 
@@ -149,8 +149,18 @@ class AuditEntry(ndb.Model):
     def tags_since(cls, moment, limit):
         """(entry id, timestamp, tag) of entries stamped at or after `moment`, newest first, at most
         `limit` of them: how an instance hears of others' writes, in one small projection query."""
-        query = cls.query(cls.timestamp >= moment, projection=[cls.timestamp, cls.tags]).order(-cls.timestamp)
-        return [(row.key.id(), row.timestamp, tag) for row in query.fetch(limit) for tag in row.tags]
+        if ndb.in_transaction():
+            query = cls.query(cls.timestamp >= moment, projection=[cls.timestamp, cls.tags]).order(-cls.timestamp)
+            return [(row.key.id(), row.timestamp, tag) for row in query.fetch(limit) for tag in row.tags]
+        # Read raw (models/lookup.py): a look after a burst of writes reads hundreds of rows.
+        rows = []
+        for entity in lookup.newest_since(cls._get_kind(), ("timestamp", "tags"), moment, limit):
+            element = entity.key.path[-1]
+            tags = entity.properties["tags"]
+            values = [v.string_value for v in tags.array_value.values] if tags.HasField("array_value") else [tags.string_value]
+            stamp = entity.properties["timestamp"].timestamp_value.ToDatetime()
+            rows.extend((element.id if element.HasField("id") else element.name, stamp, tag) for tag in values)
+        return rows
 
 
 def _installed_first():

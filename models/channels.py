@@ -56,8 +56,8 @@ SHAPES = {
               re.compile(r"(/powerautomate/automations/direct)?/workflows/[A-Za-z0-9]+/triggers/manual/paths/invoke/?"),
               "the HTTP POST URL of a Teams Workflows \"When a Teams webhook request is received\" trigger"),
 }
-# The changes a channel hears of: incidents and status changes of the services it chose.
-HEARD_KINDS = ("incident", "status")
+# The changes a channel hears of: incidents, status changes and maintenance of the services it chose.
+HEARD_KINDS = ("incident", "status", "maintenance")
 VERIFY_TRIES = 3
 SALTS = {"confirm": "stashboard.channels.confirm", "manage": "stashboard.channels.manage"}
 NOT_SUBSCRIBED = "This channel is not subscribed any more (or the link is from an earlier subscription)."

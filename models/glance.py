@@ -83,7 +83,7 @@ class Run:
 
     def label(self):
         """The run's text alternative: its dates and what they were."""
-        return f"{_span_text(self.first, self.last)}: {self.status_text()}"
+        return f"{span_text(self.first, self.last)}: {self.status_text()}"
 
 
 def runs_of(bars):
@@ -108,7 +108,7 @@ def _day_text(date):
     return date.strftime("%-d %b %Y")
 
 
-def _span_text(first, last):
+def span_text(first, last):
     """Two dates as a range: 3 Sep – 1 Nov 2026, 3 Dec 2025 – 1 Feb 2026, or one day's date."""
     if first == last:
         return _day_text(last)

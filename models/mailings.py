@@ -92,7 +92,8 @@ def mail_batch(notification, send, batch=BATCH):
     run = MailRun.of(notification.key.id())
     if run.done:
         return 0
-    services = (notification.payload.get("incident") or {}).get("services") or []
+    payload = notification.payload
+    services = (payload.get("incident") or payload.get("maintenance") or {}).get("services") or []
     readers, following = Reader.confirmed_page(run.cursor, batch)
     sent = 0
     for reader in readers:

@@ -13,7 +13,7 @@ from google.cloud import ndb
 # incidents.json lists the newest 50).
 RECENT_INCIDENTS = 50
 RECENT_MAINTENANCES = 20
-OPEN_MAINTENANCE = ("scheduled", "in_progress")
+OPEN_MAINTENANCE = ("scheduled", "in_progress", "verifying")
 
 
 class Notices(ndb.Model):

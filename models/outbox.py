@@ -43,7 +43,7 @@ LEASE = datetime.timedelta(seconds=60)
 LEASE_MARGIN = datetime.timedelta(seconds=5)
 LOG_KEPT = 10
 SWEEP_BATCH = 100
-MAILED_KINDS = ("incident",)
+MAILED_KINDS = ("incident", "maintenance")
 FAN_OUT_PAGE = 100
 
 

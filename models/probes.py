@@ -15,6 +15,7 @@ from models import audit
 from models.audit import snapshot
 from models.errors import InvalidInput, NotFound
 from models.event import Event
+from models.series import PROBE, SeriesDay
 from models.service import Service
 from models.status import Status
 from models.subscribers import clean_url
@@ -134,6 +135,8 @@ class Probe(ndb.Model):
             now = utcnow()
             result = {"at": now.isoformat(), "ok": ok, "status": status, "error": error, "ms": milliseconds}
             ProbeResult.keep(key.parent(), now, ok, status, error, milliseconds)
+            if ok and milliseconds is not None:  # the service page's response-time chart
+                SeriesDay.add(key.parent().id(), PROBE, [(now, milliseconds)])
             probe.failures, probe.successes = (0, probe.successes + 1) if ok else (probe.failures + 1, 0)
             probe.last_checked, probe.last_result = now, result
             probe.next_check = now + datetime.timedelta(seconds=probe.interval)

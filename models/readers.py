@@ -93,6 +93,7 @@ class Reader(ndb.Model):
     confirm_due = ndb.BooleanProperty(default=False)  # a confirmation message is to be sent
     confirm_sent = ndb.DateTimeProperty(indexed=False)
     confirm_choice = ndb.JsonProperty()  # what the confirmation link will set: {"everything", "services"}
+    locale = ndb.TextProperty()  # the language its messages are written in (None: English)
 
     @classmethod
     def cache_purges(cls, key):
@@ -136,9 +137,10 @@ class Reader(ndb.Model):
     # --- writes ------------------------------------------------------------------
 
     @classmethod
-    def sign_up(cls, address, everything, service_ids):
+    def sign_up(cls, address, everything, service_ids, locale=None):
         """Note a sign-up (a new reader is pending) and ask for one confirmation message unless one
-        went within CONFIRM_RESEND. Answers the reader. Nothing else is sent before confirmation."""
+        went within CONFIRM_RESEND; `locale`: the language of its messages, as the sign-up page was read.
+        Answers the reader. Nothing else is sent before confirmation."""
         address = clean_address(address)
         service_ids = [] if everything else clean_service_ids(service_ids)
         if not everything and not service_ids:
@@ -155,6 +157,7 @@ class Reader(ndb.Model):
             if reader.state == "pending":
                 reader.populate(everything=choice["everything"], services=service_ids, expires=now + CONFIRM_MAX_AGE)
             reader.confirm_choice = choice
+            reader.locale = locale or reader.locale
             if reader.confirm_sent is None or now - reader.confirm_sent >= CONFIRM_RESEND:
                 reader.confirm_due = True
             reader.put()

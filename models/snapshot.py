@@ -25,6 +25,7 @@ from models.maintenance import MAINTENANCE_STATUS, Maintenance
 from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
+from models.look import Look
 from models.status import DEFAULT_FRONT_PAGE, Installation, Status
 from models.times import ONE_DAY, utc_midnight
 
@@ -126,6 +127,7 @@ class Snapshot:
                  maintenance_indicator=False):
         # What the front page shows (models/status.py's FRONT_PAGES), as the board's settings say.
         self.front_page = front_page or DEFAULT_FRONT_PAGE
+        self.look = None  # the board's look (models/look.py), when read with the board
         # Whether /api/v2's status reports the "maintenance" indicator (the board's setting).
         self.maintenance_indicator = bool(maintenance_indicator)
         # Open and recent incidents and maintenance windows (models/notices.py), read with the index.
@@ -170,27 +172,30 @@ class Snapshot:
         """Every service, status and list: three reads, made at once, whatever the board's size."""
         statuses = Status.all_async()
         lists = ServiceList.query().fetch_async()
-        cards, installation, notices = cls._index()
-        return cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days,
-                   notices, installation.front_page, installation.maintenance_indicator)
+        cards, installation, notices, look = cls._index()
+        board = cls(cards.values(), statuses.result(), installation.default_status, lists.result(), history_days,
+                    notices, installation.front_page, installation.maintenance_indicator)
+        board.look = look
+        return board
 
     @classmethod
     def cards_and_notices(cls):
         """Every service's card by id, the incidents and the maintenance windows: one lookup (the feeds)."""
-        cards, _, notices = cls._index()
+        cards, _, notices, _ = cls._index()
         return cards, _incidents_of(notices), _maintenances_of(notices)
 
     @classmethod
     def _index(cls):
-        """({id: card} of every service, the installation, the notices), in one lookup.
+        """({id: card} of every service, the installation, the notices, the look), in one lookup.
 
         A board from before the index (until it is indexed, models/rebuild.py) is read
         with a query of its services instead; so is a service whose row is not written yet.
         """
-        rows, (installation, notices) = board_index.read(Installation.key_for(), Notices.key_for())
-        installation = installation or Installation()
+        rows, (installation, notices, look) = board_index.read(Installation.key_for(), Notices.key_for(),
+                                                               Look.key_for())
+        installation, look = installation or Installation(), look or Look(key=Look.key_for())
         if rows is None:
-            return {service.slug: Card.of(service) for service in Service.ordered()}, installation, notices
+            return {service.slug: Card.of(service) for service in Service.ordered()}, installation, notices, look
         cards = {}
         for slug, row in rows.items():
             if row is not None:
@@ -199,19 +204,21 @@ class Snapshot:
                 cards[slug] = row.card
         unindexed = [ndb.Key(Service, slug) for slug, row in rows.items() if row is None]
         cards.update({service.slug: Card.of(service) for service in ndb.get_multi(unindexed) if service})
-        return cards, installation, notices
+        return cards, installation, notices, look
 
     @classmethod
     def of(cls, services, history_days=0, with_lists=False):
         """Some services (one service's page, one list's) with the statuses, and their lists if asked."""
         statuses = Status.all_async()
-        installation = Installation.key_for().get_async()
+        installation, look = ndb.get_multi_async([Installation.key_for(), Look.key_for()])
         list_keys = {service.service_list for service in services if service.service_list} if with_lists else ()
         lists = ndb.get_multi_async(list(list_keys))
         default_key = (installation.result() or Installation()).default_status
         lists = [future.result() for future in lists]
         cards = [Card.of(service) for service in services]
-        return cls(cards, statuses.result(), default_key, [lst for lst in lists if lst], history_days)
+        board = cls(cards, statuses.result(), default_key, [lst for lst in lists if lst], history_days)
+        board.look = look.result() or Look(key=Look.key_for())
+        return board
 
     def incidents(self):
         """The open and the recent incidents, newest first (from the notices read with the index)."""

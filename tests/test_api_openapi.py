@@ -163,6 +163,8 @@ READS = [
     ("/statuses", 200), ("/statuses/planned", 200), ("/statuses/nope?callback=cb", 404),
     ("/service-lists", 200), ("/service-lists/core", 200), ("/service-lists/nope", 404),
     ("/levels", 200), ("/status-images", 200),
+    ("/services/web-api/metrics", 200), ("/services/web-api/metrics?period=30d", 200),
+    ("/services/web-api/metrics?period=1y", 400), ("/services/nope/metrics", 404),
 ]
 
 
@@ -193,6 +195,11 @@ def write_cases(sid):
         ("POST", "/services/web-api/events", {"message": "FYI.", "informational": True}, True, 201),
         ("POST", "/services/web-api/events", {"message": "x", "status": "nope"}, False, 404),
         ("POST", "/services/web-api/events", {"status": "down"}, False, 400),
+        ("POST", "/services/web-api/metrics/queue-depth", {"value": "12.5"}, False, 201),
+        ("POST", "/services/web-api/metrics/queue-depth", {"data": [{"value": 3}, {"value": 4.5}]}, True, 201),
+        ("POST", "/services/web-api/metrics/queue-depth", {"value": "lots"}, False, 400),
+        ("POST", "/services/web-api/metrics/Bad%20Name", {"value": 1}, True, 400),
+        ("POST", "/services/nope/metrics/queue-depth", {"value": 1}, True, 404),
         ("DELETE", f"/services/web-api/events/{sid}", None, False, 200),
         ("DELETE", f"/services/web-api/events/{sid}", None, False, 404),
         ("POST", "/statuses", {"name": "Degraded", "description": "Slow.", "image": "clock", "level": "WARNING"},

@@ -101,7 +101,7 @@ def test_fifty_readers_of_a_just_invalidated_front_page_cause_one_render_and_get
 def test_readers_with_no_previous_copy_wait_for_the_one_render(board):
     cache = board.wsgi_app
     with cache.lock:
-        cache.pages.discard(("http", "status.example.com", "/summary", ()))
+        cache.pages.discard(("http", "status.example.com", "/summary", (), ("en", False)))
     renders = cache.flights.renders_of("/summary")
     answers = read_together(board, 20, "/summary")
     assert cache.flights.renders_of("/summary") == renders + 1

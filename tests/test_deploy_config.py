@@ -78,7 +78,7 @@ def test_requirements_are_pinned():
 # --- what `make deploy` runs and uploads --------------------------------------------------
 
 # What App Engine runs and serves: top-level modules and configuration, and these folders.
-RUNTIME_FOLDERS = ("handlers", "models", "workers", "templates", "static")
+RUNTIME_FOLDERS = ("handlers", "models", "workers", "templates", "static", "translations")
 NEVER_UPLOADED = ("tests/", "tools/", "scripts/", "docs/", ".venv/", ".local/", ".pytest_cache/", ".hypothesis/", ".ci/",
                   "test-artifacts/", "node_modules/", ".git")
 

@@ -116,6 +116,15 @@ def test_days_without_a_problem_are_one_focusable_item_a_run_with_its_dates(show
     assert [li.get("class") for li in fresh] == [["s79", "b-none"], ["s10"], None]
 
 
+def test_a_runs_dates_and_words_are_in_the_readers_language(shown):
+    from babel.dates import format_interval
+
+    item = shown.get("/?lang=fr").html.select_one('tr[data-service="web-api"] ol.bar-strip > li')
+    first, before = (midnight().date() - datetime.timedelta(days=n) for n in (89, 2))
+    assert item.span.text.startswith(format_interval(first, before, "yMMMd", locale="fr") + ": ")
+    assert "No problems" not in item.span.text
+
+
 def test_the_ninety_day_uptime_beside_the_bars_matches_the_hand_computed_figure(shown):
     page = shown.get("/")
 

@@ -1,17 +1,19 @@
-"""Mail to readers subscribed by e-mail: confirmations, and incidents opened, updated and resolved.
+"""Mail to readers subscribed by e-mail: confirmations, incidents opened, updated and resolved, and
+maintenance windows announced, about to start, started, updated and over.
 
 Sent over SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
 "ssl" or "none") with the standard library's smtplib, one connection per run, each message
 given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
 of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
-address), and the messages about one incident form one thread.
+address), and the messages about one incident (or maintenance window) form one thread.
 
 Runs are started the way the webhooks' are (workers/notify.py): a Cloud Tasks task on App
 Engine, a background thread locally, and the cron sweep (/_tasks/mail/sweep) as the safety net
 and in tests. Each run also deletes unconfirmed sign-ups past their time and spent counters.
 """
 
+import datetime
 import email.message
 import email.utils
 import logging
@@ -19,6 +21,8 @@ import smtplib
 import ssl
 
 from flask import has_request_context, render_template, request, url_for
+from babel.dates import format_skeleton
+from flask_babel import force_locale, get_locale, gettext
 
 from models import mailings
 from models.ratelimit import Hits
@@ -116,11 +120,18 @@ def compose(config, reader, subject, template, unsubscribe=True, headers=None, *
     return message
 
 
+def _language_of(reader):
+    """The language of a reader's messages: the one it signed up in (English for older readers)."""
+    return getattr(reader, "locale", None) or "en"
+
+
 def confirmation(config, reader):
     """The message asking a reader to confirm (the only one an unconfirmed address ever gets)."""
     link = url_for("subscribe.confirm", token=reader.token(config["SECRET_KEY"], "confirm"), _external=True)
-    return compose(config, reader, f"Confirm your subscription to {config['SITE_NAME']} status", "confirm",
-                   unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+    with force_locale(_language_of(reader)):
+        subject = gettext("Confirm your subscription to %(site)s status", site=config["SITE_NAME"])
+        return compose(config, reader, subject, "confirm",
+                       unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
 
 
 def incident_message(config, notification, reader):
@@ -133,12 +144,47 @@ def incident_message(config, notification, reader):
     headers = {"Message-ID": root} if number == 1 else {
         "Message-ID": f"<incident-{incident['id']}-{number}.{reader.reader_id}@{domain}>",
         "In-Reply-To": root, "References": root}
-    subject = f"[{config['SITE_NAME']} status] {incident['title']}"
-    if number > 1:
-        subject = "Re: " + subject
     link = url_for("site.incident", incident_id=incident["id"], _external=True)
-    return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
-                   incident_url=link)
+    with force_locale(_language_of(reader)):
+        site = gettext("%(site)s status", site=config["SITE_NAME"])
+        subject = f"[{site}] {incident['title']}"
+        if number > 1:
+            subject = "Re: " + subject  # mail readers thread on "Re: " whatever the language
+        return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
+                       incident_url=link)
+
+
+def maintenance_message(config, notification, reader):
+    """The message telling one step of a maintenance window (announced, reminder, started, an update,
+    completed, cancelled); those after the announcement reply to it (one thread per window)."""
+    payload = notification.payload
+    window, told, update = payload["maintenance"], payload.get("told", "announced"), payload.get("update")
+    domain = _domain(config)
+    root = f"<maintenance-{window['id']}.{reader.reader_id}@{domain}>"
+    headers = {"Message-ID": root} if told == "announced" else {
+        "Message-ID": f"<maintenance-{window['id']}-{told}.{reader.reader_id}@{domain}>",
+        "In-Reply-To": root, "References": root}
+    link = url_for("site.maintenance", maintenance_id=window["id"], _external=True)
+    starts, ends = (datetime.datetime.fromisoformat(window[f].removesuffix("Z"))
+                    for f in ("scheduled_for", "scheduled_until"))
+    with force_locale(_language_of(reader)):
+        site, what = gettext("%(site)s status", site=config["SITE_NAME"]), gettext("Maintenance")
+        subject = f"[{site}] {what}: {window['title']}"
+        if told != "announced":
+            subject = "Re: " + subject
+        when = gettext("%(start)s to %(end)s", start=_moment(starts), end=_moment(ends)) + " UTC"
+        return compose(config, reader, subject, "maintenance", headers=headers, window=window, told=told,
+                       update=update, when=when, maintenance_url=link)
+
+
+def _moment(moment):
+    """A time as the message's language writes it: 17 May 2024 14:03 (17 mai 2024 14:03)."""
+    locale = get_locale()
+    day = moment.strftime("%-d %b %Y") if str(locale) == "en" else format_skeleton("yMMMd", moment, locale=locale)
+    return f"{day} {moment:%H:%M}"
+
+
+MESSAGES = {"incident": incident_message, "maintenance": maintenance_message}
 
 
 def _base_url(app):
@@ -164,8 +210,9 @@ def sweep(app):
                     Reader.confirmation_failed(reader.key)
                     raise
             for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
+                message = MESSAGES[notification.kind]
                 counts["sent"] += mailings.mail_batch(
-                    notification, lambda reader: mailer.send(incident_message(app.config, notification, reader)))
+                    notification, lambda reader: mailer.send(message(app.config, notification, reader)))
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]

@@ -7,7 +7,7 @@ still validate every write and their errors are shown on the same form.
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange
+from wtforms.validators import Length, NumberRange, Optional
 
 from handlers.auth.forms import REQUIRED
 from models import LEVELS
@@ -15,6 +15,7 @@ from models.fields import DESCRIPTION_MAX, MESSAGE_MAX, NAME_MAX
 from models.incident import IMPACTS, POSTMORTEM_MAX, TITLE_MAX
 from models.incident import STATES as INCIDENT_STATES
 from models.integrations import KINDS
+from models.maintenance import NEXT_STATES, REMIND_MAX, REMIND_MINUTES
 from models.status import FRONT_PAGES
 from models.subscribers import FORMATS
 
@@ -180,6 +181,26 @@ class MaintenanceForm(FlaskForm):
     message = TextAreaField(
         "Message", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
     )
+    remind_minutes = IntegerField(
+        "Remind e-mail readers this many minutes before it starts (0: no reminder)", default=REMIND_MINUTES,
+        validators=[Optional(), NumberRange(0, REMIND_MAX, "From 0 (no reminder) to %(max)s minutes (a week).")])
+
+
+class MaintenanceUpdateForm(FlaskForm):
+    """An update of a maintenance window: a message and its state (the choices its state allows)."""
+
+    message = TextAreaField(
+        "Update", validators=[REQUIRED, at_most(MESSAGE_MAX)], filters=[lf_line_breaks], render_kw=TYPED
+    )
+    state = SelectField("State", choices=[])
+
+    @classmethod
+    def for_window(cls, window, **kwargs):
+        """The form offering the states an update may give `window`."""
+        form = cls(**kwargs)
+        form.state.choices = choices((state, state.replace("_", " ").capitalize())
+                                     for state in NEXT_STATES.get(window.state, (window.state,)))
+        return form
 
 
 class IntegrationForm(FlaskForm):
@@ -231,3 +252,15 @@ class BoardSettingsForm(FlaskForm):
     front_page = RadioField("The front page shows", choices=choices(FRONT_PAGES.items()), validators=[REQUIRED])
     maintenance_indicator = BooleanField(
         'Report the "maintenance" indicator in /api/v2/status.json during maintenance')
+
+
+class LookForm(FlaskForm):
+    """The board's own look (models/look.py checks every value; empty clears one)."""
+
+    name = StringField("Board name", validators=[Length(max=100)])
+    logo_url = StringField("Logo address (https)", validators=[Length(max=500)])
+    favicon_url = StringField("Favicon address (https)", validators=[Length(max=500)])
+    accent = StringField("Accent colour (#rrggbb)", validators=[Length(max=7)])
+    stylesheet_url = StringField("Extra stylesheet address (https)", validators=[Length(max=500)])
+    header_text = StringField("Text above every page", validators=[Length(max=500)])
+    footer_text = StringField("Text below every page", validators=[Length(max=500)])

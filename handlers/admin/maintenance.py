@@ -1,11 +1,12 @@
-"""Maintenance windows: announced with the admin's one form shape (crud.py), cancelled after
-asking; each change is one audited transaction. The incidents page lists them."""
+"""Maintenance windows: announced with the admin's one form shape (crud.py), told in updates on
+their own page, cancelled after asking; each change is one audited transaction. The incidents
+page lists them."""
 
-from flask import url_for
+from flask import render_template, url_for
 
-from handlers.admin.blueprint import bp, when
+from handlers.admin.blueprint import bp, submit, when
 from handlers.admin.crud import Ask, EntityForm, Managed, asks_first
-from handlers.admin.forms import MaintenanceForm, service_choices
+from handlers.admin.forms import MaintenanceForm, MaintenanceUpdateForm, service_choices
 from models import Snapshot, Maintenance
 
 
@@ -28,10 +29,35 @@ class Windows(Managed):
     def create(self, form):
         """Announce a maintenance window."""
         return Maintenance.schedule(form.title.data, form.message.data, form.services.data, form.starts.data,
-                                    form.ends.data)
+                                    form.ends.data, form.remind_minutes.data)
+
+    def back(self, window):
+        """The window's own admin page, where its updates are posted."""
+        return url_for("admin.maintenance", maintenance_id=window.maintenance_id) if window else url_for(self.home)
 
 
 bp.add_url_rule("/maintenance/new", view_func=EntityForm.as_view("schedule_maintenance", Windows()))
+
+
+def _window_page(window, form, status=200):
+    return render_template("admin/maintenance.html", window=window, form=form), status
+
+
+@bp.get("/maintenance/<maintenance_id>")
+def maintenance(maintenance_id):
+    """One maintenance window: its updates, and the form that posts the next one."""
+    window = Maintenance.get_or_404(maintenance_id)
+    return _window_page(window, MaintenanceUpdateForm.for_window(window, data={"state": window.state}))
+
+
+@bp.post("/maintenance/<maintenance_id>/updates")
+def post_maintenance_update(maintenance_id):
+    """Post an update: a message and a state (in progress starts it now, completed ends it now)."""
+    window = Maintenance.get_or_404(maintenance_id)
+    form = MaintenanceUpdateForm.for_window(window)
+    done = submit(form, lambda: window.post_update(form.message.data, form.state.data), "Posted the update.",
+                  url_for("admin.maintenance", maintenance_id=window.maintenance_id))
+    return done or _window_page(window, form, 400)
 
 
 @asks_first("/maintenance/<maintenance_id>/cancel")

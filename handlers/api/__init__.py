@@ -9,7 +9,7 @@ import functools
 from flask import Blueprint, abort, request
 from flask_cors import CORS
 
-from handlers.api import incidents, integrations, maintenance, openapi, statuspage, statuspage_subscribers, views
+from handlers.api import incidents, integrations, maintenance, metrics, openapi, statuspage, statuspage_subscribers, views
 from handlers.auth import csrf
 from handlers.auth.credentials import api_actor
 from handlers.responses import json_response
@@ -39,6 +39,9 @@ READ_ROUTES = (
     ("/incidents/<incident_id>", "incident", reads(incident_tags, JSONP)(incidents.get_incident)),
     ("/maintenances", "maintenances", reads(BOARD, JSONP)(maintenance.list_maintenances)),
     ("/maintenances/<maintenance_id>", "maintenance", reads(BOARD, JSONP)(maintenance.get_maintenance)),
+    # Pushed points are not audited (handlers/site/views.py): a kept answer is good for a minute.
+    ("/services/<service_id>/metrics", "metrics",
+     reads(service_tags, {**JSONP, **metrics.PERIOD_ARG}, fresh=60)(metrics.list_metrics)),
 )
 WRITE_ROUTES = (
     ("/services", "POST", views.create_service),
@@ -58,6 +61,8 @@ WRITE_ROUTES = (
     ("/incidents/<incident_id>/updates", "POST", incidents.post_incident_update),
     ("/maintenances", "POST", maintenance.schedule_maintenance),
     ("/maintenances/<maintenance_id>", "DELETE", maintenance.cancel_maintenance),
+    ("/maintenances/<maintenance_id>/updates", "POST", maintenance.post_maintenance_update),
+    ("/services/<service_id>/metrics/<name>", "POST", metrics.push_metric),
 )
 
 

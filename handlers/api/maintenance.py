@@ -1,7 +1,7 @@
-"""Maintenance windows in the v1 API: read on both roots, scheduled and cancelled by admins
-on /admin/api/v1."""
+"""Maintenance windows in the v1 API: read on both roots, scheduled, updated and cancelled by
+admins on /admin/api/v1."""
 
-from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
+from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema, MaintenanceUpdateFields
 from handlers.responses import json_response
 from models import Maintenance
 
@@ -22,11 +22,19 @@ def get_maintenance(maintenance_id):
 
 
 def schedule_maintenance():
-    """Announce a maintenance window: title, message, services (ids, comma-separated), starts and ends."""
+    """Announce a maintenance window: title, message, services (ids, comma-separated), starts and ends;
+    optionally the minutes before its start that readers are reminded (remind_minutes, 0: none)."""
     given = MaintenanceFields.read()
     window = Maintenance.schedule(given.get("title"), given.get("message"), given.get("services"),
-                                  given.get("starts"), given.get("ends"))
+                                  given.get("starts"), given.get("ends"), given.get("remind_minutes"))
     return json_response(maintenance_json(window), 201)
+
+
+def post_maintenance_update(maintenance_id):
+    """Add an update to a window: a message, optionally its new state (in_progress, verifying, completed)."""
+    window = Maintenance.get_or_404(maintenance_id)
+    given = MaintenanceUpdateFields.read()
+    return json_response(maintenance_json(window.post_update(given.get("message"), given.get("state"))), 201)
 
 
 def cancel_maintenance(maintenance_id):

@@ -14,10 +14,12 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from handlers.api import incidents, maintenance, views
+from handlers.api import incidents, maintenance, metrics, views
 from handlers.api.incident_schema import (ID, IncidentEditFields, IncidentFields, IncidentSchema,
                                           IncidentUpdateFields, IncidentUpdateSchema, StatusChangeSchema)
-from handlers.api.maintenance_schema import MaintenanceFields, MaintenanceSchema
+from handlers.api.maintenance_schema import (MaintenanceFields, MaintenanceSchema, MaintenanceUpdateFields,
+                                             MaintenanceUpdateSchema)
+from handlers.api.metrics import MetricFields, MetricPointSchema, MetricPushSchema, MetricSchema
 from handlers.api.params import EventFields, ListFields, ServiceFields, StatusFields
 from handlers.api.schemas import (COLLECTIONS, ErrorSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema,
                                   StatusSchema, slug_id)
@@ -49,13 +51,16 @@ TAGS = {
     "levels": "The severity levels a status can have.",
     "status-images": "The icons a status can show.",
     "incidents": "Incidents about one or more services, from investigating to resolved.",
-    "maintenances": "Scheduled maintenance windows.",
+    "maintenances": "Scheduled maintenance windows, from scheduled through in progress and verifying to completed.",
+    "metrics": "Numbers admins push for a service (system metrics), read back in buckets.",
 }
 OBJECTS = (ErrorSchema, StatusSchema, EventSchema, ListSchema, ServiceSchema, StatusImageSchema, StatusChangeSchema,
-           IncidentUpdateSchema, IncidentSchema, MaintenanceSchema)
+           IncidentUpdateSchema, IncidentSchema, MaintenanceUpdateSchema, MaintenanceSchema, MetricPointSchema,
+           MetricSchema, MetricPushSchema)
 MORE_COLLECTIONS = {
     "IncidentCollection": (IncidentSchema, "incidents", "Newest first."),
     "MaintenanceCollection": (MaintenanceSchema, "maintenances", "Latest start first."),
+    "MetricCollection": (MetricSchema, "metrics", "By name."),
 }
 
 
@@ -180,6 +185,9 @@ OPERATIONS = {
     maintenance.get_maintenance: Operation("Maintenance"),
     maintenance.schedule_maintenance: Operation("Maintenance", 201, fields=MaintenanceFields),
     maintenance.cancel_maintenance: Operation("Maintenance", errors=(409,)),
+    maintenance.post_maintenance_update: Operation("Maintenance", 201, (409,), MaintenanceUpdateFields),
+    metrics.list_metrics: Operation("MetricCollection", query=("period",)),
+    metrics.push_metric: Operation("MetricPush", 201, fields=MetricFields),
 }
 
 
@@ -208,6 +216,8 @@ PARAMETERS = {
             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 100}},
     "incident_id": {"name": "incident_id", "in": "path", "required": True, "schema": ID},
     "maintenance_id": {"name": "maintenance_id", "in": "path", "required": True, "schema": ID},
+    "name": metrics.NAME_PARAMETER,
+    "period": metrics.PERIOD_PARAMETER,
 }
 
 
@@ -233,7 +243,7 @@ def responses():
 
 
 def _tag(rule):
-    return "events" if "/events" in rule else rule.split("/")[1]
+    return next((tag for tag in ("events", "metrics") if f"/{tag}" in rule), rule.split("/")[1])
 
 
 def operation(spec, view, method, rule, public, admin_ids):

@@ -304,8 +304,8 @@ def upcoming_maintenances(page):
 @reads(BOARD, JSONP)
 @answers(MaintenancesAnswer)
 def active_maintenances(page):
-    """Maintenance windows in progress."""
-    return {"scheduled_maintenances": page.windows_where(lambda w: w.state == "in_progress")}
+    """Maintenance windows in progress (or being verified)."""
+    return {"scheduled_maintenances": page.windows_where(lambda w: w.state in ("in_progress", "verifying"))}
 
 
 @bp.get("/openapi.json", endpoint="openapi")

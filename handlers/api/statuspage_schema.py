@@ -320,10 +320,11 @@ class MaintenanceSchema(_Notice):
         return window.updated if window.state == "completed" else None
 
     def told(self, window):
-        """The steps the window reached (scheduled, in progress, completed), newest first."""
+        """The steps the window reached (scheduled, in progress, completed) and its updates, newest first."""
         steps = [("scheduled", window.created, window.message)]
-        if window.state in ("in_progress", "completed"):
+        if window.state in ("in_progress", "verifying", "completed"):
             steps.append(("in_progress", window.starts, f"Maintenance started: {window.title}"))
+        steps += sorted(((u.state, u.at, u.message) for u in window.timeline), key=lambda step: step[1])
         if window.state == "completed":
             steps.append(("completed", min(window.ends, window.updated), f"Maintenance completed: {window.title}"))
         return [Told(f"m{window.maintenance_id}", Update(n, state, body, at, []))

@@ -2,6 +2,7 @@
 
 from handlers.site import badges, filters, incidents, maintenance  # noqa: F401 (badges, incidents, maintenance: their routes)
 from handlers.site import glance  # noqa: F401 (its routes)
+from handlers.site import look  # noqa: F401 (its route and the templates' look)
 from handlers.site.archives import DayConverter
 from handlers.site.views import bp
 

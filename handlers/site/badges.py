@@ -82,7 +82,7 @@ def _answer(body, status=200):
 
 
 @bp.get("/badges/board.svg")
-@reads(BOARD)
+@reads(BOARD, localised=False)
 def board_badge():
     """The whole board's badge: the site's name and the front page's one-line answer, in the worst colour."""
     board = Snapshot.now()
@@ -92,7 +92,7 @@ def board_badge():
 
 
 @bp.get("/badges/<service_id>.svg")
-@reads(service_tags)
+@reads(service_tags, localised=False)
 def service_badge(service_id):
     """One service's badge: its name and current status, in its level's colour (a grey 404 badge if unknown)."""
     try:

@@ -1,4 +1,4 @@
-"""RSS and Atom feeds of the newest events, incident updates and maintenance announcements,
+"""RSS and Atom feeds of the newest events, incident updates, maintenance announcements and updates,
 built with feedgen (which escapes every field for XML; messages are escaped for HTML too)."""
 
 import datetime
@@ -7,6 +7,10 @@ import re
 
 from feedgen.feed import FeedGenerator
 from flask import Response, abort, current_app, request, url_for
+from flask_babel import get_locale, gettext
+
+from handlers.i18n import tag
+from handlers.site.filters import localdate
 
 from models import Snapshot, Event, NotFound, Status
 
@@ -54,6 +58,11 @@ def _describe(entry, text):
     entry.content(html.escape(_clean(text), quote=False), type="html")
 
 
+def _when(timestamp):
+    """A maintenance window's bound as the reader's language writes it: 17 May 2024 14:03."""
+    return f"{localdate(timestamp, '%-d %b %Y', 'yMMMd')} {timestamp:%H:%M}"
+
+
 def _aware(timestamp):
     """A stored naive UTC time as an aware one (feedgen requires a zone)."""
     return timestamp.replace(tzinfo=datetime.UTC)
@@ -71,13 +80,14 @@ def _feed(endpoint):
     query = {"services": request.args["services"]} if filtered else {}
     feed = FeedGenerator()
     feed.id(url_for(endpoint, _external=True, **query))
-    title = f"{site} status" + (f": {', '.join(card.name for card in cards.values())}" if filtered else "")
+    title = gettext("%(site)s status", site=site)
+    title += f": {', '.join(card.name for card in cards.values())}" if filtered else ""
     feed.title(_clean(title))
-    feed.description(f"The newest status updates of {site}'s services.")
+    feed.description(gettext("The newest status updates of %(site)s's services.", site=site))
     feed.author({"name": site})
     feed.link(href=url_for("site.index", _external=True), rel="alternate")
     feed.link(href=url_for(endpoint, _external=True, **query), rel="self")
-    feed.language("en")
+    feed.language(tag(get_locale()))
     stories = _stories(*notices, set(cards))
     newest = [events[0].timestamp] if events else []
     newest += [stories[0][0]] if stories else []
@@ -94,7 +104,8 @@ def _feed(endpoint):
         api_url = url_for("api.event", service_id=event.service_id, sid=event.sid, _external=True)
         entry = feed.add_entry(order="append")
         entry.guid(api_url, permalink=True)
-        entry.title(_clean(f"[{service_name} - {status.name if status else 'Unknown'}] {event.message}"))
+        shown = status.name if status else gettext("Unknown")
+        entry.title(_clean(f"[{service_name} - {shown}] {event.message}"))
         entry.link(href=url_for("site.service", service_id=event.service_id, _external=True))
         _describe(entry, event.message)
         entry.published(_aware(event.timestamp))
@@ -103,7 +114,8 @@ def _feed(endpoint):
 
 
 def _stories(incidents, windows, service_ids):
-    """(time, kind, item) of each incident update and maintenance announcement about `service_ids`."""
+    """(time, kind, item) of each incident update, maintenance announcement and maintenance update
+    about `service_ids`."""
     stories = []
     for incident in incidents:
         if service_ids & set(incident.services):
@@ -111,25 +123,35 @@ def _stories(incidents, windows, service_ids):
     for window in windows:
         if window.state != "cancelled" and service_ids & set(window.services):
             stories.append((window.created, "maintenance", window))
+            stories += [(update.at, "maintenance-update", (window, update)) for update in window.timeline]
     return sorted(stories, key=lambda item: item[0], reverse=True)
 
 
 def _add_story(feed, timestamp, kind, item):
-    """A feed entry for an incident update or a maintenance announcement."""
+    """A feed entry for an incident update, a maintenance announcement or a maintenance update."""
     entry = feed.add_entry(order="append")
     if kind == "incident":
         incident, update = item
         link = url_for("site.incident", incident_id=incident.incident_id, _external=True)
         entry.guid(f"{link}#update-{update.number}", permalink=True)
-        entry.title(_clean(f"[Incident - {update.state.title()}] {incident.title}"))
+        label = gettext("Incident")
+        entry.title(_clean(f"[{label} - {gettext(update.state.title())}] {incident.title}"))
+        entry.link(href=link)
+        _describe(entry, update.message)
+    elif kind == "maintenance-update":
+        window, update = item
+        link = url_for("site.maintenance", maintenance_id=window.maintenance_id, _external=True)
+        entry.guid(f"{link}#update-{update.number}", permalink=True)
+        label, state = gettext("Maintenance"), gettext(update.state.replace("_", " ").capitalize())
+        entry.title(_clean(f"[{label} - {state}] {window.title}"))
         entry.link(href=link)
         _describe(entry, update.message)
     else:
         window = item
         link = url_for("site.index", _anchor=f"maintenance-{window.maintenance_id}", _external=True)
         entry.guid(link, permalink=True)
-        entry.title(_clean(f"[Maintenance {window.starts:%-d %b %Y %H:%M} - {window.ends:%-d %b %Y %H:%M} UTC] "
-                           f"{window.title}"))
+        label = gettext("Maintenance")
+        entry.title(_clean(f"[{label} {_when(window.starts)} - {_when(window.ends)} UTC] {window.title}"))
         entry.link(href=link)
         _describe(entry, window.message)
     entry.published(_aware(timestamp))
@@ -151,12 +173,12 @@ def _history(endpoint):
     site = current_app.config["SITE_NAME"]
     feed = FeedGenerator()
     feed.id(url_for(endpoint, _external=True))
-    feed.title(_clean(f"{site} status - incident history"))
-    feed.description(f"Incidents of {site}, newest first.")
+    feed.title(_clean(gettext("%(site)s status - incident history", site=site)))
+    feed.description(gettext("Incidents of %(site)s, newest first.", site=site))
     feed.author({"name": site})
     feed.link(href=url_for("site.history", _external=True), rel="alternate")
     feed.link(href=url_for(endpoint, _external=True), rel="self")
-    feed.language("en")
+    feed.language(tag(get_locale()))
     feed.updated(_aware(max(incident.updated for incident in incidents)) if incidents
                  else datetime.datetime.now(datetime.UTC))
     for incident in incidents:
@@ -165,10 +187,10 @@ def _history(endpoint):
         entry.guid(link, permalink=True)
         entry.title(_clean(incident.title))
         entry.link(href=link)
-        told = [f"{update.state.title()} ({update.at:%-d %b %Y %H:%M} UTC): {update.message}"
+        told = [f"{gettext(update.state.title())} ({_when(update.at)} UTC): {update.message}"
                 for update in incident.timeline]
         if incident.postmortem:
-            told.insert(0, f"Postmortem: {incident.postmortem}")
+            told.insert(0, f"{gettext('Postmortem')}: {incident.postmortem}")
         _describe(entry, "\n\n".join(told))
         entry.published(_aware(incident.started))
         entry.updated(_aware(incident.updated))

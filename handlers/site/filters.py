@@ -2,7 +2,9 @@
 
 import functools
 
+from babel.dates import format_interval, format_skeleton
 from flask import url_for
+from flask_babel import format_time, get_locale, gettext, ngettext
 from markupsafe import Markup, escape
 
 from models import glance, image_path
@@ -13,19 +15,70 @@ def isotime(timestamp):
     return timestamp.replace(microsecond=0).isoformat() + "Z"
 
 
+def _english():
+    return str(get_locale()) == "en"
+
+
+def localdate(date, english, skeleton):
+    """A date (or a time's date) in the reader's language: English as `english` (strftime) writes
+    it, other locales by the CLDR pattern nearest `skeleton` (`yMMMd`: 17 mai 2024, 2024年5月17日)."""
+    if _english():
+        return date.strftime(english)
+    return format_skeleton(skeleton, date, locale=get_locale())
+
+
 def utctime(timestamp):
-    """A stored time as people read it without JavaScript: 17 May 2024, 14:03 UTC."""
-    return timestamp.strftime("%-d %b %Y, %H:%M UTC")
+    """A stored time as people read it without JavaScript: 17 May 2024, 14:03 UTC (17 mai 2024 14:03 UTC)."""
+    if _english():
+        return timestamp.strftime("%-d %b %Y, %H:%M UTC")
+    return f"{localdate(timestamp, '', 'yMMMd')} {format_time(timestamp, 'HH:mm')} UTC"
 
 
 def duration(delta):
-    """A timedelta as people read it: 2 h 5 min, 3 d 4 h, 45 s."""
+    """A timedelta as people read it: 2 h 5 min, 3 d 4 h, 45 s (units are the same in every shipped language
+    but Japanese's, which are translated)."""
     seconds = int(delta.total_seconds()) if hasattr(delta, "total_seconds") else int(delta)
     days, rest = divmod(max(seconds, 0), 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
+    units = {"d": gettext("d"), "h": gettext("h"), "min": gettext("min"), "s": gettext("s")}
     parts = [(days, "d"), (hours, "h"), (minutes, "min")] if days or hours or minutes else [(seconds, "s")]
-    return " ".join(f"{value} {unit}" for value, unit in parts if value) or "0 s"
+    return " ".join(f"{value} {units[unit]}" for value, unit in parts if value) or f"0 {units['s']}"
+
+
+def period_label(period):
+    """How an archive page names its period: 2024, May 2024, Friday 17 May 2024 (Archives' Period.label, localised)."""
+    english = {"year": "%Y", "month": "%B %Y", "day": "%A %-d %B %Y"}[period.unit]
+    return localdate(period.start, english, {"year": "y", "month": "yMMMM", "day": "yMMMMEEEEd"}[period.unit])
+
+
+def bar_label(bar):
+    """A day's text alternative in the reader's language: date, worst status (as the admin named it)
+    and the time spent in it (models/glance.py's Bar.label, translated)."""
+    if not bar.known:
+        status = gettext("No data")
+    else:
+        status = bar.worst.name if bar.worst else gettext("No problems")
+    label = f"{localdate(bar.date, '%-d %b %Y', 'yMMMd')}: {status}"
+    if bar.known and bar.worst is not None:
+        if bar.services:
+            label += " " + ngettext("on %(num)d service", "on %(num)d services", bar.services)
+        else:
+            label += " " + gettext("for %(time)s", time=duration(bar.seconds))
+    return label
+
+
+def run_label(run):
+    """A run of days' text alternative in the reader's language: its first and last days and what
+    they were (models/glance.py's Run.label, translated; 3 Sep – 1 Nov 2026, 3 sept. – 1 nov. 2026)."""
+    status = gettext("No problems") if run.level == "normal" else gettext("No data")
+    if run.first == run.last:
+        dates = localdate(run.last, "%-d %b %Y", "yMMMd")
+    elif _english():
+        dates = glance.span_text(run.first, run.last)
+    else:
+        dates = format_interval(run.first, run.last, "yMMMd", locale=get_locale())
+    return f"{dates}: {status}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -48,7 +101,7 @@ class DayCells:
     """
 
     def __init__(self, dates, default_icon):
-        self.labels = [(date.strftime("%Y/%m/%d"), _escaped(date.strftime("%-d %B"))) for date in dates]
+        self.labels = [(date.strftime("%Y/%m/%d"), _escaped(localdate(date, "%-d %B", "MMMMd"))) for date in dates]
         self.default_icon = default_icon
         self.kinds = {}
 
@@ -67,7 +120,8 @@ class DayCells:
     def _kind(self, worst, note):
         key = (id(worst), note)
         if key not in self.kinds:
-            label = (worst.name if worst else "No problems") + (" · note posted" if note else "")
+            label = worst.name if worst else gettext("No problems")
+            label += " · " + gettext("note posted") if note else ""
             icon = status_icon(worst) if worst else (icon_url("information") if note else self.default_icon)
             self.kinds[key] = (_escaped(label), _escaped(icon), f" level-{worst.level.lower()}" if worst else "")
         return self.kinds[key]
@@ -85,13 +139,13 @@ class BarStrip:
     def __call__(self, row, board, now, days, service_url):
         """(The <ol> of the row's bars, oldest first, each linking below `service_url`; its Uptime)."""
         bars, figure = glance.bars_of(row, board, now, days)
-        key = ("bar-markup", board.signature, days)
+        key = ("bar-markup", board.signature, days, str(get_locale()))  # one copy per language
         past = row.service.derived.get(key)
         if past is None:
             past = self._items(bars[:-1], service_url)
             row.service.remember(key, past)
-        name = escape(row.service.name)
-        strip = (f'<ol class="bar-strip" aria-label="{name}, last {len(bars)} days">'
+        label = escape(gettext("%(name)s, last %(days)d days", name=row.service.name, days=len(bars)))
+        strip = (f'<ol class="bar-strip" aria-label="{label}">'
                  f"{past}{self._items(bars[-1:], service_url)}</ol>")
         return Markup(strip), figure
 
@@ -99,9 +153,9 @@ class BarStrip:
     def _items(bars, service_url):
         base = escape(service_url)
         return "".join(
-            f'<li{_run_class(item.days, item.level)} tabindex="0"><span>{escape(item.label())}</span></li>'
+            f'<li{_run_class(item.days, item.level)} tabindex="0"><span>{escape(run_label(item))}</span></li>'
             if isinstance(item, glance.Run) else
-            f'<li{_bar_class(item.level)}><a href="{base}/{_day_path(item.date)}"><span>{escape(item.label())}</span></a></li>'
+            f'<li{_bar_class(item.level)}><a href="{base}/{_day_path(item.date)}"><span>{escape(bar_label(item))}</span></a></li>'
             for item in glance.runs_of(bars)
         )
 
@@ -132,7 +186,7 @@ def row_markup(row, board, macro, moment=None):
     the signature holds everything else a row shows (statuses, default, day, days shown),
     so a board of hundreds of services writes again only the rows that changed.
     """
-    key = ("markup", board.signature, macro.name, moment)
+    key = ("markup", board.signature, macro.name, moment, str(get_locale()))  # one copy per language
     markup = row.service.derived.get(key)
     if markup is None:
         markup = macro(row)
@@ -150,6 +204,9 @@ def register(app):
     app.add_template_filter(isotime)
     app.add_template_filter(utctime)
     app.add_template_filter(duration)
+    app.add_template_filter(localdate)
+    app.add_template_filter(bar_label)
+    app.add_template_global(period_label)
     app.add_template_global(DayCells, "day_cells")
     app.add_template_global(row_markup)
     app.add_template_global(BarStrip(), "bar_strip")

@@ -1,17 +1,26 @@
-"""The site's maintenance calendar: the upcoming maintenance windows as an iCalendar feed."""
+"""The site's maintenance pages: one window's story (its updates), and the upcoming windows as an
+iCalendar feed."""
 
 import datetime
 
 import icalendar
-from flask import Response, current_app, url_for
+from flask import Response, current_app, render_template, url_for
 
 from handlers.routes import BOARD, reads
 from handlers.site.views import bp
-from models import Snapshot
+from models import Maintenance, Snapshot
+from models.notices import OPEN_MAINTENANCE
+
+
+@bp.get("/maintenance/<maintenance_id>")
+@reads(BOARD)
+def maintenance(maintenance_id):
+    """One maintenance window: when, which services, where it stands and its updates, newest first."""
+    return render_template("site/maintenance.html", window=Maintenance.get_or_404(maintenance_id))
 
 
 @bp.get("/maintenance.ics")
-@reads(BOARD)
+@reads(BOARD, localised=False)
 def maintenance_calendar():
     """Upcoming and current maintenance windows as an iCalendar feed (icalendar escapes every field)."""
     board = Snapshot.now()
@@ -21,7 +30,7 @@ def maintenance_calendar():
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"{site} maintenance")
     for window in board.maintenances():
-        if window.state not in ("scheduled", "in_progress"):
+        if window.state not in OPEN_MAINTENANCE:
             continue
         names = ", ".join(window.name_of(service_id) for service_id in window.services)
         event = icalendar.Event()
@@ -31,7 +40,7 @@ def maintenance_calendar():
         event.add("dtend", _aware(window.ends))
         event.add("summary", f"Maintenance: {window.title}")
         event.add("description", f"{window.message}\n\nAffects: {names}")
-        event.add("url", url_for("site.index", _anchor=f"maintenance-{window.maintenance_id}", _external=True))
+        event.add("url", url_for("site.maintenance", maintenance_id=window.maintenance_id, _external=True))
         calendar.add_component(event)
     return Response(calendar.to_ical(), mimetype="text/calendar", content_type="text/calendar; charset=utf-8")
 

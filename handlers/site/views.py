@@ -9,18 +9,24 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from handlers import api
 from handlers.bodies import MAX_JSON_DEPTH
-from handlers.routes import (BOARD, META, NAMES_MAX, SITE, comma_set, declare, page_cursor, reads, repeated_set,
-                             service_tags)
-from handlers.site import feeds
+from handlers.routes import (BOARD, META, NAMES_MAX, SITE, chart_period, comma_set, declare, page_cursor, reads,
+                             repeated_set, service_tags)
+from handlers.site import charts, feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime, utcnow
 from models.event import PAGE as EVENTS_PAGE
+from models.metrics import MetricNames
+from models.series import PERIODS, PROBE, SeriesDay
+from models.notices import OPEN_MAINTENANCE
 
 bp = declare(Blueprint("site", __name__), SITE)
 
 SERVICE_PAGE_EVENTS = 50
 REFRESH_SECONDS = 60
+# Probe results and pushed metrics are not audited (one a minute each), so no write makes the service
+# page stale: a kept copy is rendered again after this long, about a probe's interval.
+CHARTS_FRESH_SECONDS = 60
 
 
 @bp.get("/")
@@ -31,7 +37,7 @@ def index():
     # Services not showcased, and those shown only when degraded while operational, stay off.
     board = Snapshot.now(current_app.config["HISTORY_DAYS"]).shown(front=True)
     incidents = [incident for incident in board.incidents() if incident.is_open]
-    windows = [window for window in board.maintenances() if window.state in ("scheduled", "in_progress")]
+    windows = [window for window in board.maintenances() if window.state in OPEN_MAINTENANCE]
     # The board's setting: 90-day bars (drawn from the rows' rollups, no read more) or the grid.
     bars = glance.BAR_DAYS if board.front_page == "bars" else 0
     return render_template("site/index.html", board=board, groups=board.groups(), refresh=REFRESH_SECONDS,
@@ -39,18 +45,23 @@ def index():
 
 
 @bp.get("/services/<service_id>")
-@reads(service_tags)
+@reads(service_tags, {"period": chart_period}, fresh=CHARTS_FRESH_SECONDS)
 def service(service_id):
-    """One service: its current status, description and newest events."""
+    """One service: its current status, description, response times over `?period=` and newest events."""
     service = Service.get_or_404(service_id)
     board = Snapshot.of([service])
     events = Event.newest_of(service, SERVICE_PAGE_EVENTS)
     first_year = min([service.created.year] + [event.timestamp.year for event in events])
     years = range(board.today.year, first_year - 1, -1)
     uptimes = [uptime.of(board.rows[0].service, board, days) for days in uptime.PERIODS]
+    period = charts.chosen_period()
+    # The probe's response times and the pushed metrics: one get_multi of their days.
+    charts_read = SeriesDay.charts(service.slug, [PROBE, *MetricNames.of(service.slug)], period)
+    response_times = charts_read.pop(PROBE)
     return render_template(
         "site/service.html", board=board, row=board.rows[0], events=events, years=years, limit=SERVICE_PAGE_EVENTS,
-        uptimes=uptimes, uptime_rule=uptime.RULE, as_of=utcnow(),
+        uptimes=uptimes, uptime_rule=uptime.RULE, as_of=utcnow(), periods=PERIODS, period=period,
+        response_times=response_times, metrics=list(charts_read.values()), draw=charts.draw,
     )
 
 
@@ -157,21 +168,21 @@ def atom():
 
 
 @bp.get("/favicon.ico")
-@reads(META)
+@reads(META, localised=False)
 def favicon():
     """Browsers and crawlers ask for /favicon.ico whatever the page says; answer the SVG icon."""
     return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/embed/script.js")
-@reads(META)
+@reads(META, localised=False)
 def embed_script():
     """The status pop-up other sites embed, at the path of Statuspage's, so a site switches by changing the host."""
     return current_app.send_static_file("js/embed.js")
 
 
 @bp.get("/robots.txt")
-@reads(META)
+@reads(META, localised=False)
 def robots():
     """The public pages may be indexed; the admin pages and the API need not be."""
     body = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"

@@ -7,6 +7,7 @@ or unsubscribes it. As for e-mail, nothing changes on GET.
 """
 
 from flask import current_app, render_template
+from flask_babel import gettext
 
 import config
 from handlers.subscribe.forms import ButtonForm, ChannelForm, ChoiceForm, SignUpForm
@@ -65,9 +66,10 @@ def confirm_channel(token):
     if not form.validate_on_submit():
         return render_template("subscribe/confirm.html", form=form)
     channel.confirm()
-    return render_template("subscribe/done.html", title="Your webhook is subscribed",
-                           message="It will get signed JSON when an incident it chose is opened, updated or resolved, "
-                                   "and when a chosen service's status changes. Each body has a manage_url.")
+    return render_template("subscribe/done.html", title=gettext("Your webhook is subscribed"),
+                           message=gettext("It will get signed JSON when an incident it chose is opened, updated or "
+                                           "resolved, and when a chosen service's status changes. Each body has a "
+                                           "manage_url."))
 
 
 @bp.route("/subscriptions/channel/<token>", methods=["GET", "POST"])
@@ -78,13 +80,13 @@ def manage_channel(token):
     offer(form, channel)
     status = 200
     if channel.state != "active":
-        form.form_errors.append("This channel is not verified yet: nothing is sent to it until it is.")
+        form.form_errors.append(gettext("This channel is not verified yet: nothing is sent to it until it is."))
         status = 400 if form.is_submitted() else 200
     elif form.validate_on_submit():
         try:
             channel.choose(*form.chosen())
-            return render_template("subscribe/done.html", title="Your choice is saved",
-                                   message="From now on this channel hears of the services you chose.")
+            return render_template("subscribe/done.html", title=gettext("Your choice is saved"),
+                                   message=gettext("From now on this channel hears of the services you chose."))
         except InvalidInput as error:
             form.form_errors.append(error.message)
             status = 400
@@ -100,5 +102,5 @@ def unsubscribe_channel(token):
     if not form.validate_on_submit():
         raise InvalidInput("The form has expired; open the manage link again.")
     channel_of(token, "manage").unsubscribe()
-    return render_template("subscribe/done.html", title="This channel is unsubscribed",
-                           message="Nothing more will be sent to it. You can subscribe it again at any time.")
+    return render_template("subscribe/done.html", title=gettext("This channel is unsubscribed"),
+                           message=gettext("Nothing more will be sent to it. You can subscribe it again at any time."))

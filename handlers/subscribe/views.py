@@ -2,6 +2,7 @@
 from a message opens a page whose button makes the change (mail scanners follow links)."""
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import TooManyRequests
 from wtforms.fields.choices import SelectChoice
 
@@ -70,7 +71,7 @@ def subscribe():
         address = clean_address(form.email.data)
         limit("sign-up-address", address.lower(), config["SIGN_UPS_PER_ADDRESS_DAY"], DAY,
               "This address was signed up too often today; please try again tomorrow.")
-        Reader.sign_up(address, *form.chosen())
+        Reader.sign_up(address, *form.chosen(), locale=str(get_locale()))
     except InvalidInput as error:
         form.form_errors.append(error.message)
         return sign_up_page(form, 400)
@@ -86,9 +87,9 @@ def confirm(token):
     if not form.validate_on_submit():
         return render_template("subscribe/confirm.html", form=form)
     reader = reader.confirm(carried[0] if carried else {})
-    return render_template("subscribe/done.html", title="You are subscribed",
-                           message="You will get a message when an incident you chose is opened, updated or "
-                                   "resolved. Every message has a link to change this or unsubscribe.",
+    return render_template("subscribe/done.html", title=gettext("You are subscribed"),
+                           message=gettext("You will get a message when an incident you chose is opened, updated or "
+                                           "resolved. Every message has a link to change this or unsubscribe."),
                            manage_token=reader.token(current_app.config["SECRET_KEY"], "manage"))
 
 
@@ -104,8 +105,9 @@ def manage(token):
     if form.validate_on_submit():
         try:
             reader = reader.choose(*form.chosen())
-            return render_template("subscribe/done.html", title="Your choice is saved",
-                                   message="From now on you hear of the services you chose.", manage_token=token)
+            return render_template("subscribe/done.html", title=gettext("Your choice is saved"),
+                                   message=gettext("From now on you hear of the services you chose."),
+                                   manage_token=token)
         except InvalidInput as error:
             form.form_errors.append(error.message)
             status = 400
@@ -121,13 +123,14 @@ def unsubscribe(token):
         reader, _ = reader_of(token, "manage")
     except NotFound:
         if request.method == "POST":  # already gone: a second click says the same
-            return render_template("subscribe/done.html", title="You are unsubscribed",
-                                   message="Nothing more will be sent to this address.")
+            return render_template("subscribe/done.html", title=gettext("You are unsubscribed"),
+                                   message=gettext("Nothing more will be sent to this address."))
         raise
     if request.method == "GET":
         return render_template("subscribe/unsubscribe.html", token=token)
     if request.form and request.form.get("List-Unsubscribe", "One-Click") != "One-Click":
         abort(400, "A one-click unsubscribe posts List-Unsubscribe=One-Click.")
     reader.unsubscribe()
-    return render_template("subscribe/done.html", title="You are unsubscribed",
-                           message="Nothing more will be sent to this address. You can subscribe again at any time.")
+    return render_template("subscribe/done.html", title=gettext("You are unsubscribed"),
+                           message=gettext("Nothing more will be sent to this address. "
+                                           "You can subscribe again at any time."))

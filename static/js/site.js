@@ -2,9 +2,10 @@
 (function () {
   "use strict";
 
-  // Show <time datetime="…Z"> in the reader's own time zone.
+  // Show <time datetime="…Z"> in the reader's own time zone, in the page's language.
   function localiseTimes(root) {
-    var format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+                                         { dateStyle: "medium", timeStyle: "short" });
     root.querySelectorAll("time[datetime]").forEach(function (node) {
       var when = new Date(node.getAttribute("datetime"));
       if (!isNaN(when)) {
