@@ -66,9 +66,54 @@ class Bar:
         return f"{_day_text(self.date)}: {self.status_text()}" + (f" {time}" if time else "")
 
 
+@dataclasses.dataclass
+class Run:
+    """Consecutive days of one service alike in having no problem, or no data: drawn as one
+    bar a day, written as one item with one text alternative (a board of hundreds of
+    services would otherwise write 90 links a service)."""
+
+    first: datetime.date
+    last: datetime.date
+    days: int
+    level: str  # normal: known days without a problem; none: days without data
+
+    def status_text(self):
+        """What the run's days were, in words."""
+        return "No problems" if self.level == "normal" else "No data"
+
+    def label(self):
+        """The run's text alternative: its dates and what they were."""
+        return f"{span_text(self.first, self.last)}: {self.status_text()}"
+
+
+def runs_of(bars):
+    """`bars` (oldest first) with each stretch of days without a problem (or without data)
+    made one Run; a day with a problem stays its Bar."""
+    items = []
+    for bar in bars:
+        if bar.worst is not None and bar.known:
+            items.append(bar)
+            continue
+        level = "normal" if bar.known else "none"
+        last = items[-1] if items else None
+        if isinstance(last, Run) and last.level == level:
+            last.last, last.days = bar.date, last.days + 1
+        else:
+            items.append(Run(bar.date, bar.date, 1, level))
+    return items
+
+
 @functools.lru_cache(maxsize=512)
 def _day_text(date):
     return date.strftime("%-d %b %Y")
+
+
+def span_text(first, last):
+    """Two dates as a range: 3 Sep – 1 Nov 2026, 3 Dec 2025 – 1 Feb 2026, or one day's date."""
+    if first == last:
+        return _day_text(last)
+    start = first.strftime("%-d %b") if first.year == last.year else _day_text(first)
+    return f"{start} – {_day_text(last)}"
 
 
 def _level_of(slug, status):

@@ -64,10 +64,12 @@ def test_front_page_shows_each_services_current_status(page, live_server):
     sms = page.locator('tr[data-service="sms"]')
     assert "Note:" in sms.inner_text() and "Scheduled maintenance" in sms.inner_text()
     assert page.locator(".banner .affected").inner_text().strip() == "Email: Warning"
-    # 90 bars, oldest first: the fourth from the right is three days ago.
-    payments_bars = page.locator('tr[data-service="payments"] .bar-strip li span')
-    assert payments_bars.count() == 90
-    assert "Down" in payments_bars.nth(86).text_content()
+    # 90 bars, oldest first, drawn side by side: the fourth from the right is three days ago.
+    days = drawn_days(page.locator('tr[data-service="payments"] .bar-strip'))
+    assert len(days) == 90 and all(day["width"] >= 2 for day in days)
+    assert all(abs(after["left"] - before["left"] - before["width"] - 2) < 0.5 for before, after in zip(days, days[1:]))
+    assert "Down" in days[86]["label"] and days[86]["level"] == "b-error" and days[86]["link"]
+    assert {day["level"] for day in days[87:]} == {""} and not any(day["link"] for day in days[87:])
 
 
 def test_day_bars_work_by_keyboard_and_show_their_tooltip_on_a_phone(browser, live_server):
@@ -75,19 +77,39 @@ def test_day_bars_work_by_keyboard_and_show_their_tooltip_on_a_phone(browser, li
     page = context.new_page()
     open_page(page, live_server, "/")
     strip = page.locator('tr[data-service="payments"] .bar-strip')
-    # A phone shows the last 30 days, each bar at least a few pixels wide.
-    shown = strip.locator("li:visible")
-    assert shown.count() == 30 and shown.first.bounding_box()["width"] >= 5
-    # One tab stop per strip, its newest day; the arrow keys move along it.
-    assert strip.locator('a[tabindex="0"]').count() == 1
-    strip.locator("a").last.focus()
-    for _ in range(3):
+    # A phone shows the last 30 days, filling the strip, each bar at least a few pixels wide.
+    box = strip.bounding_box()
+    days = drawn_days(strip)
+    shown = [day for day in days if day["left"] >= box["x"] - 0.5 and day["left"] + day["width"] <= box["x"] + box["width"] + 0.5]
+    assert shown == days[60:] and all(day["width"] >= 5 for day in shown)
+    assert abs(shown[0]["left"] - box["x"]) < 1 and abs(shown[-1]["left"] + shown[-1]["width"] - box["x"] - box["width"]) < 1
+    # One tab stop per strip, its newest day; the arrow keys move along it, day or run of days.
+    assert strip.locator('[tabindex="0"]').count() == 1
+    strip.locator(":scope > li").last.focus()
+    for _ in range(5):
         page.keyboard.press("ArrowLeft")
-    focused = page.evaluate("document.activeElement.getAttribute('href')")
-    assert focused.endswith(days_ago(3))
+        if (page.evaluate("document.activeElement.getAttribute('href')") or "").endswith(days_ago(3)):
+            break
+    assert page.evaluate("document.activeElement.getAttribute('href')").endswith(days_ago(3))
     tip = strip.locator("a:focus span")
     assert "Down for 1 h 30 min" in tip.inner_text() and tip.bounding_box()["width"] > 100
+    # The run of days after it, focused, shows its dates as its tooltip.
+    page.keyboard.press("ArrowRight")
+    tip = strip.locator("li:focus > span")
+    assert tip.inner_text().endswith("No problems") and " – " in tip.inner_text()
+    assert tip.bounding_box()["width"] > 100 and tip.bounding_box()["x"] >= box["x"] - 1
     context.close()
+
+
+def drawn_days(strip):
+    """Each day of a strip as drawn, oldest first: its bar's left edge and width (an item
+    spanning N days draws N bars, site.css), its text alternative, class and whether a link."""
+    return strip.evaluate("""strip => [...strip.children].flatMap(li => {
+        const n = parseInt(getComputedStyle(li).getPropertyValue("--n"), 10), box = li.getBoundingClientRect();
+        const step = (box.width + 2) / n, level = (li.className.match(/b-\\w+/) || [""])[0];
+        return Array.from({length: n}, (_, i) => ({left: box.left + i * step, width: step - 2, level: level,
+            label: li.querySelector("span").textContent, link: !!li.querySelector("a")}));
+    })""")
 
 
 def test_summary_shows_each_lists_worst_status(page, live_server):

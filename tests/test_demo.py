@@ -7,6 +7,7 @@ import pytest
 
 from models import demo
 from tests.fixtures.datastore import make_client
+from tests.test_glance import bars
 from tests.test_uptime import assert_page_matches_events
 
 pytestmark = pytest.mark.one_board
@@ -37,9 +38,9 @@ def test_the_demo_has_a_resolved_incident_with_its_postmortem_an_open_one_and_ma
 
 
 def test_ninety_days_of_history_with_the_uptime_its_events_make(shown):
-    strip = shown.get("/").html.select('tr[data-service="web-api"] ol.bar-strip > li')
-    assert len(strip) == 90
-    assert "b-error" in strip[-45].get("class", [])  # down 44 days ago
+    days = bars(shown.get("/"), "web-api")
+    assert len(days) == 90
+    assert days[-45][0] == "b-error"  # down 44 days ago
     for service_id in ("web-api", "website", "payments", "email", "sms", "webhooks"):
         assert_page_matches_events(shown, service_id)
 

@@ -53,9 +53,16 @@ def shown(module_app):
 
 
 def bars(page, service_id):
-    """The (class, text alternative) of each bar of a service, oldest first (a normal day has no class)."""
+    """The (class, text alternative) of each day of a service, oldest first (a normal day has no
+    class): an item of the strip spanning N days (class sN) stands for each of them."""
     row = page.html.select_one(f'tr[data-service="{service_id}"]')
-    return [(li.get("class", ["b-normal"])[0], li.select_one("a span").text) for li in row.select("ol.bar-strip > li")]
+    days = []
+    for li in row.select("ol.bar-strip > li"):
+        classes = li.get("class", [])
+        span = next((int(name[1:]) for name in classes if re.fullmatch(r"s\d+", name)), 1)
+        level = next((name for name in classes if name.startswith("b-")), "b-normal")
+        days += [(level, li.select_one("span").text)] * span
+    return days
 
 
 def counted_seconds(days):
@@ -89,8 +96,33 @@ def test_each_bar_links_to_its_days_events_and_the_strip_is_named(shown):
     strip = row.select_one("ol.bar-strip")
     assert strip["aria-label"] == "Web API, last 90 days"
     yesterday = midnight() - datetime.timedelta(days=1)
-    assert strip.select("li a")[-2]["href"] == f"/services/web-api/{yesterday:%Y/%m/%d}"
+    assert [a["href"] for a in strip.select("li a")] == [f"/services/web-api/{yesterday:%Y/%m/%d}"]
     assert not row.select("td.day")
+
+
+def test_days_without_a_problem_are_one_focusable_item_a_run_with_its_dates(shown):
+    """88 days up to the day before yesterday, yesterday's outage, today: three items, not 90 links."""
+    strip = shown.get("/").html.select_one('tr[data-service="web-api"] ol.bar-strip')
+    items = strip.select(":scope > li")
+    first, yesterday, today = (midnight() - datetime.timedelta(days=n) for n in (89, 1, 0))
+    before = yesterday - datetime.timedelta(days=1)
+    assert [li.get("class") for li in items] == [["s88"], ["b-error"], None]
+    start = f"{first:%-d %b}" if first.year == before.year else f"{first:%-d %b %Y}"
+    assert items[0].span.text == f"{start} – {before:%-d %b %Y}: No problems"
+    assert items[2].span.text == f"{today:%-d %b %Y}: No problems"
+    assert [li.get("tabindex") for li in items] == ["0", None, "0"] and not items[0].a
+    # Days before a service existed are a run of their own.
+    fresh = shown.get("/").html.select('tr[data-service="fresh"] ol.bar-strip > li')
+    assert [li.get("class") for li in fresh] == [["s79", "b-none"], ["s10"], None]
+
+
+def test_a_runs_dates_and_words_are_in_the_readers_language(shown):
+    from babel.dates import format_interval
+
+    item = shown.get("/?lang=fr").html.select_one('tr[data-service="web-api"] ol.bar-strip > li')
+    first, before = (midnight().date() - datetime.timedelta(days=n) for n in (89, 2))
+    assert item.span.text.startswith(format_interval(first, before, "yMMMd", locale="fr") + ": ")
+    assert "No problems" not in item.span.text
 
 
 def test_the_ninety_day_uptime_beside_the_bars_matches_the_hand_computed_figure(shown):
@@ -199,3 +231,20 @@ def test_bars_worked_out_in_two_parts_match_one_walk_back_from_now(ndb_context):
     # Down from two days ago until a warning today: today's worst is still the outage.
     assert [bar.level for bar in bars[-4:]] == ["normal", "error", "error", "error"]
     assert figure.percent == pytest.approx(glance.uptime.figure_of(glance._summed(spent), board, 90).percent)
+
+
+def test_a_run_is_named_by_its_first_and_last_days_and_a_problem_day_breaks_it():
+    """Runs across a year's end name both years; a day with a problem stays its own bar."""
+    import types
+
+    from models import glance
+
+    down, day = types.SimpleNamespace(name="Down"), datetime.date
+    items = glance.runs_of([glance.Bar(day(2025, 12, 30), counted=DAY), glance.Bar(day(2026, 1, 1), counted=DAY),
+                            glance.Bar(day(2026, 1, 2), down, H, DAY, level="error"),
+                            glance.Bar(day(2026, 1, 3)), glance.Bar(day(2026, 1, 4)),
+                            glance.Bar(day(2026, 1, 5), counted=DAY)])
+    assert [item.label() for item in items] == [
+        "30 Dec 2025 – 1 Jan 2026: No problems", "2 Jan 2026: Down for 1 h",
+        "3 Jan – 4 Jan 2026: No data", "5 Jan 2026: No problems"]
+    assert [getattr(item, "days", None) for item in items] == [2, None, 2, 1]

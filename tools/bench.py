@@ -11,7 +11,8 @@ PAGE_CACHE=off; and prints one table per kind of figure:
 * uncached renders: median latency of sequential requests (client wall time, the server's Datastore
   time and RPCs from `Server-Timing`), and their growth with services (B/A) and events (C/B);
 * cached renders: the same on the cached server, where a hit should make no RPC;
-* memory: RSS and PSS of gunicorn on board B, every public page cached, as a share of an F1's 384 MB.
+* memory: RSS and PSS of gunicorn on board B, every public page cached, as a share of an F1's 384 MB;
+* size: `/` on board B, raw and gzipped, with the 90-day bars and with the grid (tools/page_size.py).
 
 Figures, not assertions: each target is printed with PASS or FAIL beside it, and the load
 average with the machine. Everything it starts is stopped on exit, Ctrl-C included.
@@ -39,6 +40,7 @@ from google.cloud import ndb
 
 import models
 from handlers.context import ndb_context
+from tools import page_size
 from tools.emulator import Emulator, EmulatorMissing, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -358,16 +360,12 @@ def report_memory(figures):
           ["process", "pid", "RSS MB", "PSS MB"], rows)
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main():
     """Seed, serve, measure, print; stop everything started, whatever happens."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed; on Debian or Ubuntu: apt-get install wrk")
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     try:
         emulator = Emulator(ROOT / "index.yaml")
     except EmulatorMissing as error:
@@ -390,6 +388,7 @@ def main():
         report_growth(figures)
         report_renders(figures, "cached")
         report_memory(figures)
+        page_size.report(page_size.measure(create_app, namespace("B")), table)
     except KeyboardInterrupt:
         sys.exit("Interrupted; stopped the servers and the emulator.")
     finally:

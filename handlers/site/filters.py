@@ -2,7 +2,7 @@
 
 import functools
 
-from babel.dates import format_skeleton
+from babel.dates import format_interval, format_skeleton
 from flask import url_for
 from flask_babel import format_time, get_locale, gettext, ngettext
 from markupsafe import Markup, escape
@@ -68,6 +68,19 @@ def bar_label(bar):
     return label
 
 
+def run_label(run):
+    """A run of days' text alternative in the reader's language: its first and last days and what
+    they were (models/glance.py's Run.label, translated; 3 Sep – 1 Nov 2026, 3 sept. – 1 nov. 2026)."""
+    status = gettext("No problems") if run.level == "normal" else gettext("No data")
+    if run.first == run.last:
+        dates = localdate(run.last, "%-d %b %Y", "yMMMd")
+    elif _english():
+        dates = glance.span_text(run.first, run.last)
+    else:
+        dates = format_interval(run.first, run.last, "yMMMd", locale=get_locale())
+    return f"{dates}: {status}"
+
+
 @functools.lru_cache(maxsize=256)
 def icon_url(name):
     """URL of the status image `name` (a board shows the same few icons hundreds of times)."""
@@ -115,10 +128,12 @@ class DayCells:
 
 
 class BarStrip:
-    """Writes a service's day bars: a link to each day's events whose text (the bar's text
-    alternative, shown as its tooltip on hover and focus) says the worst status and its time.
+    """Writes a service's day bars: a link to each day with a problem, to that day's events,
+    and one item for each run of days without a problem (or without data), drawn as one bar
+    a day by site.css; each has a text alternative (shown as its tooltip on hover and focus)
+    saying its dates, the worst status and its time.
 
-    Written in Python rather than the template, like DayCells: 90 bars a service, the days
+    Written in Python rather than the template, like DayCells: 90 days a service, the days
     before today written once per card and board signature (models/glance.py's past_bars)."""
 
     def __call__(self, row, board, now, days, service_url):
@@ -138,15 +153,24 @@ class BarStrip:
     def _items(bars, service_url):
         base = escape(service_url)
         return "".join(
-            f'<li{_bar_class(bar.level)}><a href="{base}/{_day_path(bar.date)}"><span>{escape(bar_label(bar))}</span></a></li>'
-            for bar in bars
+            f'<li{_run_class(item.days, item.level)} tabindex="0"><span>{escape(run_label(item))}</span></li>'
+            if isinstance(item, glance.Run) else
+            f'<li{_bar_class(item.level)}><a href="{base}/{_day_path(item.date)}"><span>{escape(bar_label(item))}</span></a></li>'
+            for item in glance.runs_of(bars)
         )
 
 
 @functools.lru_cache(maxsize=16)
 def _bar_class(level):
-    # Most days are normal: their bars take the strip's default colour and carry no class.
-    return "" if level == "normal" else f' class="b-{level}"'
+    return f' class="b-{level}"'
+
+
+@functools.lru_cache(maxsize=256)
+def _run_class(days, level):
+    # sN spans N of the strip's columns and draws N bars (site.css); days without a problem
+    # take the strip's default colour.
+    classes = ([f"s{days}"] if days > 1 else []) + ([] if level == "normal" else [f"b-{level}"])
+    return f' class="{" ".join(classes)}"' if classes else ""
 
 
 @functools.lru_cache(maxsize=512)

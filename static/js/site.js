@@ -40,27 +40,32 @@
   }
 
   // The day bars: one tab stop per strip (its newest day), the arrow keys, Home and End move
-  // along it; on a touch screen the first tap on a bar shows its tooltip, the second opens the day.
+  // along it (a day with a problem is a link, a run of days without one an item of its own);
+  // on a touch screen the first tap on a bar shows its tooltip, the second opens the day.
   function barStrips(root) {
     root.querySelectorAll(".bar-strip").forEach(function (strip) {
-      var links = Array.prototype.slice.call(strip.querySelectorAll("a"));
-      links.forEach(function (link, index) { link.tabIndex = index === links.length - 1 ? 0 : -1; });
+      var items = Array.prototype.slice.call(strip.querySelectorAll(":scope > li > a, :scope > li[tabindex]"));
+      items.forEach(function (item, index) { item.tabIndex = index === items.length - 1 ? 0 : -1; });
       strip.addEventListener("keydown", function (event) {
-        var shown = links.filter(function (link) { return link.offsetParent !== null; });
+        // A phone clips the strip to its last 30 days: move among the items it shows.
+        var left = strip.getBoundingClientRect().left + 1;
+        var shown = items.filter(function (item) { return item.getBoundingClientRect().right > left; });
         var at = shown.indexOf(document.activeElement);
         var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: shown.length - 1 }[event.key];
         if (at < 0 || to === undefined || to < 0 || to >= shown.length) return;
         event.preventDefault();
-        links.forEach(function (link) { link.tabIndex = -1; });
+        items.forEach(function (item) { item.tabIndex = -1; });
         shown[to].tabIndex = 0;
         shown[to].focus();
       });
       strip.addEventListener("click", function (event) {
-        var link = event.target.closest("a");
-        if (!link || !window.matchMedia("(hover: none)").matches || strip.dataset.shown === link.href) return;
+        var item = event.target.closest("a, li[tabindex]");
+        if (!item) return;
+        if (item.tagName !== "A") { item.focus(); return; }
+        if (!window.matchMedia("(hover: none)").matches || strip.dataset.shown === item.href) return;
         event.preventDefault();
-        strip.dataset.shown = link.href;
-        link.focus();
+        strip.dataset.shown = item.href;
+        item.focus();
       });
     });
   }
