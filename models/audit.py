@@ -39,6 +39,8 @@ TRANSACTION_RETRIES = 4
 EVERYTHING = "*"
 NOTHING = "-"
 _actor = contextvars.ContextVar("stashboard_actor", default=SYSTEM)
+# Keys allocated beforehand for the entries recorded in the block of `entry_keys` (an iterator).
+_reserved = contextvars.ContextVar("stashboard_audit_keys", default=None)
 
 
 @contextlib.contextmanager
@@ -54,6 +56,18 @@ def acting_as(actor):
 def current_actor():
     """The actor changes are attributed to right now."""
     return _actor.get()
+
+
+@contextlib.contextmanager
+def entry_keys(keys):
+    """Inside the block, entries take their keys from `keys` (allocated before the transaction, for
+    many changes at once) while any are left: an entry put with no id costs its transaction an
+    allocation RPC of its own, one after the other."""
+    token = _reserved.set(iter(keys))
+    try:
+        yield
+    finally:
+        _reserved.reset(token)
 
 
 def _committed(entry):
@@ -110,7 +124,9 @@ class AuditEntry(ndb.Model):
         """Append an entry for a change to `key`; call it inside the change's transaction."""
         actor = current_actor()
         parent = key.parent()
+        reserved = _reserved.get()
         entry = cls(
+            key=next(reserved, None) if reserved is not None else None,
             timestamp=utcnow(),
             actor_email=actor.email,
             actor_via=actor.via,
@@ -163,7 +179,8 @@ class AuditEntry(ndb.Model):
         return rows
 
 
-def _installed_first():
+def installed_first():
+    """Have a new board installed before its first write (outside any transaction)."""
     # models/install.py listens: it installs a new board before its first write (it
     # imports this module, so this module cannot import it).
     signals.writing.send(ndb.get_context().get_namespace() or "")
@@ -174,7 +191,7 @@ def insert(entity, label, view=snapshot, then=None):
 
     `then(entity)` makes more writes in the same transaction.
     """
-    _installed_first()
+    installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
@@ -196,26 +213,35 @@ def change(key, label, apply, check=None, view=snapshot):
     "delete" (it is deleted and audited) or None (nothing to store), optionally as
     (action, notes) with notes for the audit entry. Missing is NotFound. Answers the entity.
     """
-    _installed_first()
+    installed_first()
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
         entity = key.get(retries=0)
         if entity is None:
             raise NotFound(f"No {label} '{key.id()}'.")
-        if check:
-            check(entity)
-        before = view(entity)
-        action = apply(entity)
-        if isinstance(action, tuple):
-            action, notes = action
-            before.update(notes)
-        if action == "delete":
-            key.delete()
-            AuditEntry.record("delete", key, before=before)
-        elif action == "update":
-            entity.put()
-            AuditEntry.record("update", key, before=before, after=view(entity))
-        return entity
+        return change_held(entity, apply, check, view)
 
     return txn()
+
+
+def change_held(entity, apply, check=None, view=snapshot):
+    """`change` of an entity the caller's transaction has already read (one read of many entities
+    at once, models/alerts.py): the same check, apply and audit entry, no read of its own."""
+    if not ndb.in_transaction():
+        raise RuntimeError("audit.change_held must be called inside the change's transaction")
+    key = entity.key
+    if check:
+        check(entity)
+    before = view(entity)
+    action = apply(entity)
+    if isinstance(action, tuple):
+        action, notes = action
+        before.update(notes)
+    if action == "delete":
+        key.delete()
+        AuditEntry.record("delete", key, before=before)
+    elif action == "update":
+        entity.put()
+        AuditEntry.record("update", key, before=before, after=view(entity))
+    return entity

@@ -153,7 +153,7 @@ class Event(ndb.Model):
         return ndb.Key(cls, old_id, parent=service_key)
 
     @classmethod
-    def post(cls, service, message, status_id=None, informational=None, at=None, board=None):
+    def post(cls, service, message, status_id=None, informational=None, at=None, board=None, held_as=None):
         """Add an event to `service` and make it the service's newest, in one transaction.
 
         With no status the event keeps the service's current status (the default one
@@ -161,7 +161,9 @@ class Event(ndb.Model):
         `at` (naive UTC, for seeding and imports) must be later than that one.
         The service's newest event, status and day rollup change in the same transaction.
         Answers an Appended: the event with its Status, for the reply. A caller already in a
-        transaction passes `board` (see `board_for`: every status) so that none is read in it.
+        transaction passes `board` (see `board_for`: every status) so that none is read in it,
+        and, when that transaction has read `service` itself, `held_as`: the event's key,
+        allocated beforehand (models/alerts.py), so that the post makes no RPC at all.
         """
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
@@ -172,11 +174,14 @@ class Event(ndb.Model):
         posted = []
 
         def apply(current):
-            posted.append(cls.append_to(current, message, named, informational, at, board))
+            posted.append(cls.append_to(current, message, named, informational, at, board, held_as))
             BoardRow.write([current])
             return "update"
 
-        audit.change(service.key, "service", apply)
+        if held_as is not None:
+            audit.change_held(service, apply)
+        else:
+            audit.change(service.key, "service", apply)
         return posted[-1]
 
     @staticmethod
@@ -192,39 +197,40 @@ class Event(ndb.Model):
         return default_key, {s.key: s for s in statuses if s}
 
     @classmethod
-    def append_to(cls, current, message, status=None, informational=False, at=None, board=(None, {})):
+    def append_to(cls, current, message, status=None, informational=False, at=None, board=(None, {}), key=None):
         """Append a new newest event to the service `current`, which the caller's transaction
         already holds and stores (with its board row); tell subscribers through the outbox.
 
         `status` is the event's Status, read by the caller, or None to keep the service's
         (the default one when it has none); `board` is what `board_for` read before the
-        transaction, so the answer (an Appended) needs no second look.
+        transaction, so the answer (an Appended) needs no second look. `key`: the event's own,
+        allocated beforehand, or None to have one allocated.
         """
         default_key, known = board
         if status is None:
-            key = current.current_status or default_key
-            if key is None:
+            status_key = current.current_status or default_key
+            if status_key is None:
                 raise InvalidInput("No 'status' given and the board has no default status.")
             # Read here only when it changed since `board_for` (or on a service's first event).
-            status = known.get(key) or key.get(retries=0)
+            status = known.get(status_key) or status_key.get(retries=0)
         else:
-            key = status.key
-        event = cls._append(current, message, key, informational, at, status)
+            status_key = status.key
+        event = cls._append(current, message, status_key, informational, at, status, key)
         return Appended(event, status, default_key)
 
     @classmethod
-    def _append(cls, current, message, key, informational, at=None, named=None):
+    def _append(cls, current, message, key, informational, at=None, named=None, event_key=None):
         """Store a new newest event of the service `current` with the status `key` (inside its
         transaction), tell subscribers through the outbox, and update what the service keeps of
-        it. `named` is the event's Status when it is at hand."""
+        it. `named` is the event's Status when it is at hand; `event_key`, its key if allocated."""
         timestamp = at or utcnow()
         previous = current.latest_event
         if previous is not None and previous.timestamp >= timestamp:
             if at is not None:
                 raise InvalidInput("A backdated event must be newer than the service's newest event.")
             timestamp = previous.timestamp + ONE_MICROSECOND
-        event = cls(parent=current.key, timestamp=timestamp, message=message, status=key,
-                    informational=informational)
+        placed = {"key": event_key} if event_key is not None else {"parent": current.key}
+        event = cls(**placed, timestamp=timestamp, message=message, status=key, informational=informational)
         event.put()
         AuditEntry.record("create", event.key, after=snapshot(event))
         start = current.current_status.id() if current.current_status else None

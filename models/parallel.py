@@ -4,9 +4,9 @@ carrying an alert for each of 200 services).
 
 Each call runs on a thread of a small pool, in an NDB context of its own that is like the
 caller's (same client, namespace and cache settings; an NDB context is not to be shared
-between threads) and acting as the caller's actor. A transaction per service keeps each
-one small and contention-free (models/board_index.py): one big transaction over many
-services would be retried whole whenever any of them is written meanwhile.
+between threads) and acting as the caller's actor. Transactions over a few services each
+(models/alerts.py) keep clear of one another (models/board_index.py); one over every service
+would wait for, or be retried for, any write to any of them.
 """
 
 import concurrent.futures
