@@ -223,8 +223,13 @@ class Storm:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         seen = set()
         for service_id in self.ids:
-            _, _, _, data = request(connection, "GET", f"/admin/api/v1/services/{service_id}/events")
-            seen |= {(service_id, event["message"]) for event in json.loads(data)["events"]}
+            path = f"/admin/api/v1/services/{service_id}/events"
+            while path:  # every page: a list holds 500 events at most, the older behind `next`
+                _, _, _, data = request(connection, "GET", path)
+                answer = json.loads(data)
+                seen |= {(service_id, event["message"]) for event in answer["events"]}
+                after = urllib.parse.urlsplit(answer.get("next") or "")
+                path = f"{after.path}?{after.query}" if after.path else None
         hooks = sum(1 for prefix, ids in self.changed.items() for service_id in ids
                     if any(s == service_id and m.startswith(prefix) for s, m in seen))
         return len(self.acknowledged & seen), hooks
