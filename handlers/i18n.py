@@ -12,7 +12,7 @@ so the cache key and the render agree.
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, has_request_context, redirect, request
+from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import Babel, format_decimal, get_locale, gettext
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
@@ -165,7 +165,9 @@ def _chooser_links():
     """The chooser's (tag, name, href, current) rows for this page: back to its path and the query
     arguments it declared (a cached page must not carry another reader's cache-busters)."""
     current = str(get_locale())
-    args = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+    declared = getattr(current_app.view_functions.get(request.endpoint), "reads", None)
+    kept = set(declared.args) if declared else set()  # a view that declares none keeps none
+    args = [(name, value) for name, value in request.args.items(multi=True) if name in kept and name != "lang"]
     path = request.path + (f"?{urlencode(args)}" if args else "")
     return [(tag(name), label, "/language?" + urlencode({"lang": tag(name), "next": path}), name == current)
             for name, label in LOCALES.items()]

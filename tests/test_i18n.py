@@ -91,6 +91,14 @@ def test_the_chooser_sets_the_cookie_and_the_cookie_chooses(board):
     assert away.headers["Location"].endswith("/?lang=pt-BR")
 
 
+def test_the_chooser_keeps_only_the_arguments_a_page_declares(board):
+    """A cached page is shared: a reader's own arguments must not ride along in its links."""
+    client = make_client(board)
+    page = client.get("/service-lists?status=up&utm_source=poisoned-marker")
+    assert "poisoned-marker" not in page.text and "next=%2Fservice-lists%3Fstatus%3Dup" in page.text
+    assert "evil" not in client.get("/auth/sign-in?next=/%09/evil.com").text
+
+
 def test_unknown_languages_fall_back_to_english_and_make_no_cache_entries(board):
     cache = board.wsgi_app
     make_client(board).get("/")
