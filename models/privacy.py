@@ -113,6 +113,15 @@ def find(address=None, channel=None):
     return found
 
 
+def by_id(kind, ident):
+    """The reader ("reader") or channel ("channel") with this key id; NotFound if there is none."""
+    model = {"reader": Reader, "channel": Channel}.get(kind)
+    found = model.get_by_id(ident) if model is not None and 0 < len(ident) <= 60 else None
+    if found is None:
+        raise NotFound(f"No {kind if model else 'subscriber'} '{ident[:60]}'.")
+    return found
+
+
 def remove(subscriber):
     """An admin removes a reader or channel and the records that name it, audited (no address or URL in the entry)."""
     records = _older_records(subscriber)
