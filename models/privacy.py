@@ -41,6 +41,7 @@ _aggregations = {"missing": False}  # set once the Datastore said it has no RunA
 
 
 def _when(moment):
+    """A stored (naive UTC) time as the export writes it."""
     return moment.isoformat() + "Z" if moment else None
 
 
