@@ -290,6 +290,7 @@ def test_a_reader_downloads_only_its_own_data_and_deletes_it_with_what_was_sent_
     incident_story(board, ["email"], updates=())
     manage = link(mailbox.to("di@example.com")[-1], "/subscriptions/")
     page = client.get(manage)
+    assert "Télécharger mes données" in client.get(manage + "?lang=fr").text
 
     download = client.get(page.html.find("a", download=True)["href"])  # a GET changes nothing
     assert download.content_type == "application/json" and "attachment" in download.headers["Content-Disposition"]
