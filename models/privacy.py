@@ -148,9 +148,8 @@ def _count_request(kind, equal):
         query.filter = query_pb2.Filter(property_filter=filters[0])
     elif filters:
         query.filter = query_pb2.Filter(composite_filter=_datastore_query.make_composite_and_filter(filters))
-    aggregation = query_pb2.AggregationQuery(
-        nested_query=query,
-        aggregations=[query_pb2.AggregationQuery.Aggregation(alias="n", count=query_pb2.AggregationQuery.Aggregation.Count())])
+    count = query_pb2.AggregationQuery.Aggregation(alias="n", count=query_pb2.AggregationQuery.Aggregation.Count())
+    aggregation = query_pb2.AggregationQuery(nested_query=query, aggregations=[count])
     namespace = context_module.get_context().get_namespace() or client.namespace
     request = datastore_pb2.RunAggregationQueryRequest(
         project_id=client.project, database_id=client.database or "",
