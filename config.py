@@ -148,6 +148,9 @@ def from_environment(env=os.environ, secret_source=None):
         # The most one message may take, connection and all (seconds).
         "SMTP_TIMEOUT_SECONDS": float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
         "MAIL_FROM": env.get("MAIL_FROM", "Stashboard <status@localhost>"),
+        # How mail leaves: "smtp" (the settings above) or "appengine", App Engine's Mail API
+        # (workers/appengine_mail.py; app.yaml then needs `app_engine_apis: true`).
+        "MAIL_SENDER": env.get("MAIL_SENDER", "smtp").strip().lower(),
         # Sign-ups allowed per client address per hour, and per e-mail address per day.
         "SIGN_UPS_PER_CLIENT_HOUR": int(env.get("SIGN_UPS_PER_CLIENT_HOUR", "5")),
         "SIGN_UPS_PER_ADDRESS_DAY": int(env.get("SIGN_UPS_PER_ADDRESS_DAY", "3")),

@@ -12,7 +12,7 @@ from handlers import (admin, api, auth, bodies, cli, errors, hooks, i18n, routes
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import sealed
-from workers import channels, mail, notify
+from workers import appengine_mail, channels, mail, notify
 
 
 def create_app(test_config=None, secret_source=None):
@@ -79,6 +79,8 @@ def create_app(test_config=None, secret_source=None):
     app.wsgi_app = ndb_wsgi_middleware(app.wsgi_app, app)
     # Outermost: a cached public answer needs neither Flask nor the Datastore.
     app.wsgi_app = app.extensions["stashboard.page_cache"] = PageCache(app.wsgi_app, app)
+    # App Engine's bundled services (its Mail API), only when MAIL_SENDER chooses them.
+    appengine_mail.wrap(app)
     return app
 
 

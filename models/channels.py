@@ -113,6 +113,8 @@ def _serializer(secret, purpose):
 class Channel(ndb.Model):
     """Where a reader's notifications go: a webhook, Slack, Teams or Discord; pending until verified."""
 
+    NOT_AUDITED = ("url", "secret", "nonce", "verify_error")  # an admin's removal is audited by the id only
+
     kind = ndb.StringProperty(required=True, choices=tuple(KINDS))
     url = SealedTextProperty(required=True)
     secret = SealedTextProperty(required=True)  # signs a webhook's bodies

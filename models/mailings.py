@@ -57,6 +57,9 @@ class MailSend(ndb.Model):
     state = ndb.StringProperty(required=True, choices=("sending", "sent", "failed"))
     at = ndb.DateTimeProperty(required=True, indexed=False)
     error = ndb.TextProperty()
+    # The reader it was sent to (also in the key id), indexed so that a reader's records can be
+    # exported and erased with it (models/privacy.py).
+    reader = ndb.StringProperty()
 
     @classmethod
     @ndb.transactional()
@@ -65,14 +68,14 @@ class MailSend(ndb.Model):
         key = ndb.Key(cls, f"{notification_id}.{reader_id}")
         if key.get() is not None:
             return False
-        cls(key=key, state="sending", at=utcnow()).put()
+        cls(key=key, state="sending", at=utcnow(), reader=reader_id).put()
         return True
 
     @classmethod
     def record(cls, notification_id, reader_id, error=None):
         """Note how one claimed sending ended."""
         key = ndb.Key(cls, f"{notification_id}.{reader_id}")
-        cls(key=key, state="failed" if error else "sent", at=utcnow(),
+        cls(key=key, state="failed" if error else "sent", at=utcnow(), reader=reader_id,
             error=error[:LOG_KEPT_CHARS] if error else None).put()
 
 

@@ -82,6 +82,8 @@ def _serializer(secret, purpose):
 class Reader(ndb.Model):
     """An e-mail subscriber: pending until confirmed; the whole board or chosen services."""
 
+    NOT_AUDITED = ("address", "nonce")  # an admin's removal is audited by the reader's id only
+
     address = ndb.TextProperty(required=True)  # never shown; needed to send
     state = ndb.StringProperty(required=True, choices=("pending", "confirmed"))
     everything = ndb.BooleanProperty(default=True, indexed=False)

@@ -304,3 +304,32 @@ def test_the_longest_title_and_message_stay_within_each_chats_limits_escaped(kin
     else:
         runs = [run["text"] for block in body["attachments"][0]["content"]["body"] for run in block["inlines"]]
         assert runs == ["Acme <Status> status", title, text]
+
+
+def test_a_channel_downloads_its_own_data_and_deletes_it_with_its_deliveries(board, server):
+    import re
+
+    from handlers.context import ndb_context
+    from google.cloud import ndb
+
+    from models.channels import Channel, channel_id
+    from models.outbox import Delivery
+
+    client = reader(board, "10.1.9.1")
+    sign_up(client, "slack", server.url + PATHS["slack"], ("search",))
+    sweep(board, "channels")
+    incident(board, ["search"])
+    manage = re.search(r"/subscriptions/channel/[A-Za-z0-9._-]+", json.dumps(bodies(server)[0])).group(0)
+    page = client.get(manage)
+    data = client.get(page.html.find("a", download=True)["href"]).json
+    assert (data["subscription"], data["state"], data["services"]) == ("slack", "active", ["search"])
+    assert [sent["kind"] for sent in data["sent"]] == ["incident"]
+    assert server.url not in json.dumps(data)  # its URL is a secret: never in a file a browser keeps
+    with ndb_context(board):
+        key = ndb.Key(Channel, channel_id("slack", server.url + PATHS["slack"]))
+        assert len(Delivery.query(Delivery.subscriber == key).fetch()) == 1  # the incident
+
+    assert "Your data is deleted" in client.get(manage).forms[2].submit().text
+    with ndb_context(board):
+        assert key.get() is None and Delivery.query(Delivery.subscriber == key).fetch() == []
+    client.get(manage, status=404)

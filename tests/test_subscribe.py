@@ -277,3 +277,39 @@ def test_a_server_too_slow_is_cut_off_in_time_and_the_confirmation_goes_out_on_t
     assert mailbox.to("jo@example.com") == []
     sweep(board)
     assert len(mailbox.to("jo@example.com")) == 1
+
+
+def test_a_reader_downloads_only_its_own_data_and_deletes_it_with_what_was_sent_to_it(board, mailbox):
+    from handlers.context import ndb_context
+    from models.mailings import MailSend
+    from models.readers import Reader, reader_id
+
+    client = reader(board, "10.0.1.9")
+    confirmed(board, client, mailbox, "di@example.com", ("email",))
+    confirmed(board, reader(board, "10.0.1.10"), mailbox, "ed@example.com", ("email",))
+    incident_story(board, ["email"], updates=())
+    manage = link(mailbox.to("di@example.com")[-1], "/subscriptions/")
+    page = client.get(manage)
+    assert "Télécharger mes données" in client.get(manage + "?lang=fr").text
+
+    download = client.get(page.html.find("a", download=True)["href"])  # a GET changes nothing
+    assert download.content_type == "application/json" and "attachment" in download.headers["Content-Disposition"]
+    data = download.json
+    assert (data["address"], data["state"], data["services"], data["language"]) == (
+        "di@example.com", "confirmed", ["email"], "en")
+    assert data["signed_up"] and data["confirmed"] and [s["state"] for s in data["sent"]] == ["sent"]
+    assert "ed@example.com" not in download.text
+
+    delete = page.forms[2]
+    delete["csrf_token"] = "stale"
+    assert "nothing was changed" in delete.submit(status=400).text
+    with ndb_context(board):
+        assert Reader.get_by_id(reader_id("di@example.com")) is not None
+    delete = client.get(manage).forms[2]
+    assert "Your data is deleted" in delete.submit().text
+    with ndb_context(board):
+        assert Reader.get_by_id(reader_id("di@example.com")) is None
+        assert MailSend.query(MailSend.reader == reader_id("di@example.com")).fetch() == []
+        assert len(MailSend.query(MailSend.reader == reader_id("ed@example.com")).fetch()) == 1
+    assert "not subscribed any more" in client.get(manage, status=404).text
+    client.get(manage + "/data", status=404)

@@ -60,6 +60,9 @@ class DevAppServer:
         settings = {name: env[name] for name in
                     ("DATASTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT", "ADMIN_EMAILS", "SECRET_KEY",
                      LOCAL_DEVELOPMENT_VARIABLE)}
+        # MAIL_SENDER=appengine (README): readers' mail goes to dev_appserver.py's own mail stub.
+        if env.get("MAIL_SENDER") or os.environ.get("MAIL_SENDER"):
+            settings["MAIL_SENDER"] = env.get("MAIL_SENDER") or os.environ["MAIL_SENDER"]
         command = [
             str(python), str(script), str(ROOT / "app.yaml"),
             f"--runtime_python_path={RUNTIME}={python}",

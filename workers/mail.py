@@ -1,7 +1,8 @@
 """Mail to readers subscribed by e-mail: confirmations, incidents opened, updated and resolved, and
 maintenance windows announced, about to start, started, updated and over.
 
-Sent over SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
+Sent over SMTP unless MAIL_SENDER chooses App Engine's Mail API (workers/appengine_mail.py).
+SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
 "ssl" or "none") with the standard library's smtplib, one connection per run, each message
 given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
@@ -28,7 +29,7 @@ from models import mailings
 from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader
 from models.signals import mail_due, notification_committed
-from workers import notify
+from workers import appengine_mail, notify
 from workers.outbound import Deadline
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class Mailer:
             self.smtp.close()
         finally:
             deadline.cancel()
+
+
+def mailer_for(config):
+    """The sender MAIL_SENDER chooses: SMTP's Mailer (the default) or App Engine's Mail API's."""
+    return appengine_mail.AppEngineMailer(config) if config["MAIL_SENDER"] == "appengine" else Mailer(config)
 
 
 def _domain(config):
@@ -197,7 +203,7 @@ def sweep(app):
     """Send due confirmations and the next batch of each waiting notification; delete expired
     sign-ups and counters. Answers counts (an SMTP failure is logged and counted, never raised)."""
     counts = {"expired": Reader.expire_pending(), "counters": Hits.sweep(), "confirmations": 0, "sent": 0}
-    mailer = Mailer(app.config)
+    mailer = mailer_for(app.config)
     try:
         with app.test_request_context("/", base_url=_base_url(app)):
             for found in Reader.confirmations_due():

@@ -6,7 +6,7 @@ from a message (models/readers.py). The pages are private (never cached) and the
 a CSRF token, except the one-click unsubscribe, which mail clients post without one (RFC 8058).
 """
 
-from handlers.subscribe import channels  # noqa: F401 (its routes join the blueprint)
+from handlers.subscribe import channels, privacy  # noqa: F401 (their routes join the blueprint)
 from handlers.subscribe.views import bp, unsubscribe
 
 
