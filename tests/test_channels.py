@@ -28,7 +28,7 @@ PATHS = {"slack": "services/T0001/B0001/abcDEF123", "discord": "api/webhooks/123
 def schema(name):
     """A schema of tests/schemas/, checked to be a valid schema itself."""
     document = json.loads((SCHEMAS / f"{name}.json").read_text())
-    jsonschema.Draft7Validator.check_schema(document)
+    jsonschema.validators.validator_for(document).check_schema(document)
     return document
 
 
