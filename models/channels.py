@@ -27,15 +27,14 @@ import re
 import secrets
 import urllib.parse
 
-import itsdangerous
 from google.cloud import ndb
 
 from models import signals
 from models.errors import InvalidInput, NotFound
-from models.readers import CONFIRM_MAX_AGE, CONFIRM_RESEND, EPOCH, LINK_EXPIRED, LINK_INVALID, LinkInvalid
-from models.readers import clean_service_ids
+from models.readers import CONFIRM_MAX_AGE, CONFIRM_RESEND, EPOCH
 from models.sealed import SealedTextProperty
 from models.subscribers import clean_url, services_of
+from models.subscription import Subscription, clean_service_ids
 from models.times import utcnow
 
 KINDS = {
@@ -59,7 +58,6 @@ SHAPES = {
 # The changes a channel hears of: incidents, status changes and maintenance of the services it chose.
 HEARD_KINDS = ("incident", "status", "maintenance")
 VERIFY_TRIES = 3
-SALTS = {"confirm": "stashboard.channels.confirm", "manage": "stashboard.channels.manage"}
 NOT_SUBSCRIBED = "This channel is not subscribed any more (or the link is from an earlier subscription)."
 
 
@@ -104,24 +102,18 @@ def channel_id(kind, url):
     return hashlib.sha256(f"{kind}\0{url}".encode()).hexdigest()[:40]
 
 
-def _serializer(secret, purpose):
-    if not secret:
-        raise InvalidInput("This board cannot sign links: SECRET_KEY is not set.")
-    return itsdangerous.URLSafeTimedSerializer(secret, salt=SALTS[purpose])
-
-
-class Channel(ndb.Model):
+class Channel(Subscription):
     """Where a reader's notifications go: a webhook, Slack, Teams or Discord; pending until verified."""
 
+    SALTS = {"confirm": "stashboard.channels.confirm", "manage": "stashboard.channels.manage"}
+    ACTIVE = "active"
+    NOT_SUBSCRIBED = NOT_SUBSCRIBED
     NOT_AUDITED = ("url", "secret", "nonce", "verify_error")  # an admin's removal is audited by the id only
 
     kind = ndb.StringProperty(required=True, choices=tuple(KINDS))
     url = SealedTextProperty(required=True)
     secret = SealedTextProperty(required=True)  # signs a webhook's bodies
     state = ndb.StringProperty(required=True, choices=("pending", "active"))
-    everything = ndb.BooleanProperty(default=True, indexed=False)
-    services = ndb.StringProperty(repeated=True)
-    nonce = ndb.TextProperty(required=True)
     created = ndb.DateTimeProperty(required=True, indexed=False)
     confirmed = ndb.DateTimeProperty(indexed=False)
     expires = ndb.DateTimeProperty()  # a pending channel's end; None once active
@@ -129,11 +121,6 @@ class Channel(ndb.Model):
     verify_sent = ndb.DateTimeProperty(indexed=False)
     verify_tries = ndb.IntegerProperty(default=0, indexed=False)
     verify_error = ndb.TextProperty()
-
-    @classmethod
-    def cache_purges(cls, key):
-        """No public answer shows a channel."""
-        return ()
 
     # What the outbox's sender reads of whatever it sends to (models/subscribers.py has the same).
     @property
@@ -157,29 +144,18 @@ class Channel(ndb.Model):
             return False
         if notification.kind not in HEARD_KINDS:
             return False
-        return self.everything or bool(set(self.services) & set(services_of(notification.payload)))
+        return self.wants(services_of(notification.payload))
 
     # --- links -------------------------------------------------------------------
 
     def token(self, secret, purpose):
         """A signed token for a "confirm" or "manage" link of this channel."""
-        return _serializer(secret, purpose).dumps([self.key.id(), self.nonce])
+        return self.signed(secret, purpose)
 
     @classmethod
     def from_token(cls, secret, purpose, token, max_age=None):
         """The channel a link's token names; LinkInvalid or NotFound says why not."""
-        try:
-            data = _serializer(secret, purpose).loads(token, max_age=max_age)
-        except itsdangerous.SignatureExpired:
-            raise LinkInvalid(LINK_EXPIRED) from None
-        except itsdangerous.BadData:
-            raise LinkInvalid(LINK_INVALID) from None
-        if not isinstance(data, list) or len(data) != 2 or not all(isinstance(item, str) for item in data):
-            raise LinkInvalid(LINK_INVALID)
-        channel = cls.get_by_id(data[0])
-        if channel is None or not secrets.compare_digest(channel.nonce, data[1]):
-            raise NotFound(NOT_SUBSCRIBED)
-        return channel
+        return cls.named_by(secret, purpose, token, max_age)[0]
 
     # --- writes ------------------------------------------------------------------
 
@@ -227,27 +203,6 @@ class Channel(ndb.Model):
             return channel
 
         return txn()
-
-    def choose(self, everything, service_ids):
-        """Change which services the channel hears of (from its manage page)."""
-        service_ids = [] if everything else clean_service_ids(service_ids)
-        if not everything and not service_ids:
-            raise InvalidInput("Choose at least one service, or the whole board; or unsubscribe.")
-
-        @ndb.transactional()
-        def txn():
-            channel = self.key.get()
-            if channel is None or channel.nonce != self.nonce or channel.state != "active":
-                raise NotFound(NOT_SUBSCRIBED)
-            channel.populate(everything=bool(everything), services=service_ids)
-            channel.put()
-            return channel
-
-        return txn()
-
-    def unsubscribe(self):
-        """Forget the channel, URL and all: nothing more is sent to it."""
-        self.key.delete()
 
     # --- what the channels' sweep sends ----------------------------------------------
 

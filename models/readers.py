@@ -17,30 +17,21 @@ import hashlib
 import secrets
 
 import email_validator
-import itsdangerous
 from google.cloud import ndb
 
 from models import signals
 from models.errors import InvalidInput, NotFound
-from models.service import Service
+from models.subscription import LINK_EXPIRED, LINK_INVALID, LinkInvalid, Subscription, clean_service_ids  # noqa: F401
 from models.times import utcnow
 
 CONFIRM_MAX_AGE = datetime.timedelta(hours=48)
 # One confirmation message per reader within this window, however often the form is sent.
 CONFIRM_RESEND = datetime.timedelta(hours=1)
 ADDRESS_MAX = 254
-SERVICES_MAX = 100
-SALTS = {"confirm": "stashboard.readers.confirm", "manage": "stashboard.readers.manage"}
-LINK_INVALID = "This link is not valid: it may have been cut short or changed. Use the link from the latest message."
-LINK_EXPIRED = "This confirmation link has expired. Sign up again to get a new one."
 NOT_SUBSCRIBED = "This address is not subscribed any more (or the link is from an earlier subscription)."
 # Any date before the first sign-up: `expires` is queried as a range above it, which leaves out
 # confirmed readers (their `expires` is null, which the Datastore sorts before every date).
 EPOCH = datetime.datetime(2000, 1, 1)
-
-
-class LinkInvalid(InvalidInput):
-    """A reader's link that was changed, cut, expired, or belongs to a subscription that is gone."""
 
 
 def clean_address(value):
@@ -56,39 +47,22 @@ def clean_address(value):
         raise InvalidInput(f"That is not an e-mail address we can send to: {error}") from None
 
 
-def clean_service_ids(ids):
-    """Existing service ids, without repeats, in the order given; an unknown one is InvalidInput."""
-    ids = list(dict.fromkeys(str(item).strip() for item in ids if str(item).strip()))
-    if len(ids) > SERVICES_MAX:
-        raise InvalidInput(f"Choose at most {SERVICES_MAX} services.")
-    found = Service.get_multi(ndb.Key(Service, item) for item in ids) if ids else []
-    missing = [item for item, service in zip(ids, found) if service is None]
-    if missing:
-        raise InvalidInput(f"There is no service '{missing[0][:60]}' on this board.")
-    return ids
-
-
 def reader_id(address):
     """The key id of an address's reader: the same for every spelling that differs only in case."""
     return hashlib.sha256(address.lower().encode()).hexdigest()[:40]
 
 
-def _serializer(secret, purpose):
-    if not secret:
-        raise InvalidInput("This board cannot sign links: SECRET_KEY is not set.")
-    return itsdangerous.URLSafeTimedSerializer(secret, salt=SALTS[purpose])
-
-
-class Reader(ndb.Model):
+class Reader(Subscription):
     """An e-mail subscriber: pending until confirmed; the whole board or chosen services."""
 
     NOT_AUDITED = ("address", "nonce")  # an admin's removal is audited by the reader's id only
 
+    SALTS = {"confirm": "stashboard.readers.confirm", "manage": "stashboard.readers.manage"}
+    ACTIVE = "confirmed"
+    NOT_SUBSCRIBED = NOT_SUBSCRIBED
+
     address = ndb.TextProperty(required=True)  # never shown; needed to send
     state = ndb.StringProperty(required=True, choices=("pending", "confirmed"))
-    everything = ndb.BooleanProperty(default=True, indexed=False)
-    services = ndb.StringProperty(repeated=True)
-    nonce = ndb.TextProperty(required=True)
     created = ndb.DateTimeProperty(required=True, indexed=False)
     confirmed = ndb.DateTimeProperty(indexed=False)
     expires = ndb.DateTimeProperty()  # a pending sign-up's end; None once confirmed
@@ -97,44 +71,24 @@ class Reader(ndb.Model):
     confirm_choice = ndb.JsonProperty()  # what the confirmation link will set: {"everything", "services"}
     locale = ndb.TextProperty()  # the language its messages are written in (None: English)
 
-    @classmethod
-    def cache_purges(cls, key):
-        """No public answer shows a reader."""
-        return ()
-
     @property
     def reader_id(self):
         """The id its links carry."""
         return self.key.id()
 
-    def wants(self, service_ids):
-        """Whether a change touching `service_ids` is for this reader."""
-        return self.everything or bool(set(self.services) & set(service_ids))
-
     # --- links -------------------------------------------------------------------
 
     def token(self, secret, purpose):
         """A signed token for a "confirm" or "manage" link of this reader."""
-        data = [self.reader_id, self.nonce]
         if purpose == "confirm":
-            data.append(self.confirm_choice or {"everything": self.everything, "services": list(self.services)})
-        return _serializer(secret, purpose).dumps(data)
+            return self.signed(secret, purpose,
+                               self.confirm_choice or {"everything": self.everything, "services": list(self.services)})
+        return self.signed(secret, purpose)
 
     @classmethod
     def from_token(cls, secret, purpose, token, max_age=None):
         """(reader, what the token carries) for a link's token; LinkInvalid or NotFound says why not."""
-        try:
-            data = _serializer(secret, purpose).loads(token, max_age=max_age)
-        except itsdangerous.SignatureExpired:
-            raise LinkInvalid(LINK_EXPIRED) from None
-        except itsdangerous.BadData:
-            raise LinkInvalid(LINK_INVALID) from None
-        if not isinstance(data, list) or len(data) < 2 or not all(isinstance(item, str) for item in data[:2]):
-            raise LinkInvalid(LINK_INVALID)
-        reader = cls.get_by_id(data[0])
-        if reader is None or not secrets.compare_digest(reader.nonce, data[1]):
-            raise NotFound(NOT_SUBSCRIBED)
-        return reader, data[2:]
+        return cls.named_by(secret, purpose, token, max_age)
 
     # --- writes ------------------------------------------------------------------
 
@@ -188,27 +142,6 @@ class Reader(ndb.Model):
             return reader
 
         return txn()
-
-    def choose(self, everything, service_ids):
-        """Change which services the reader hears of (from the manage page)."""
-        service_ids = [] if everything else clean_service_ids(service_ids)
-        if not everything and not service_ids:
-            raise InvalidInput("Choose at least one service, or the whole board; or unsubscribe.")
-
-        @ndb.transactional()
-        def txn():
-            reader = self.key.get()
-            if reader is None or reader.nonce != self.nonce or reader.state != "confirmed":
-                raise NotFound(NOT_SUBSCRIBED)
-            reader.populate(everything=bool(everything), services=service_ids)
-            reader.put()
-            return reader
-
-        return txn()
-
-    def unsubscribe(self):
-        """Forget the reader, address and all: nothing more is sent to it."""
-        self.key.delete()
 
     # --- what the mail sweep sends -----------------------------------------------
 

@@ -231,7 +231,7 @@ def test_sign_ups_are_limited_per_client_and_per_address(board):
 
 def test_tampered_and_expired_links_change_nothing(board, mailbox):
     from handlers.context import ndb_context
-    from models.readers import SALTS, Reader, reader_id
+    from models.readers import Reader, reader_id
 
     client = reader(board, "10.0.6.1")
     sign_up(client, "ivy@example.com")
@@ -245,7 +245,7 @@ def test_tampered_and_expired_links_change_nothing(board, mailbox):
     with ndb_context(board):
         pending = Reader.get_by_id(reader_id("ivy@example.com"))
     with mock.patch("itsdangerous.timed.time.time", return_value=time.time() - 49 * 3600):
-        expired = itsdangerous.URLSafeTimedSerializer("test-secret", salt=SALTS["confirm"]).dumps(
+        expired = itsdangerous.URLSafeTimedSerializer("test-secret", salt=Reader.SALTS["confirm"]).dumps(
             [pending.reader_id, pending.nonce, {"everything": True, "services": []}])
     assert "expired" in client.get(f"/subscribe/confirm/{expired}", status=400).text
     with ndb_context(board):
