@@ -15,8 +15,10 @@ and in tests. Each run also deletes unconfirmed sign-ups past their time and spe
 import email.message
 import email.utils
 import logging
+import re
 import smtplib
 import ssl
+import time
 
 from flask import has_request_context, render_template, request, url_for
 
@@ -29,6 +31,10 @@ from workers.outbound import Deadline
 
 log = logging.getLogger(__name__)
 NOTIFICATIONS_PER_RUN = 5
+# How long one run goes on mailing, batch after batch: within the cron's minute and far within
+# the 10 minutes App Engine gives a cron or task request; the next run goes on from the cursor.
+RUN_SECONDS = 45
+LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class Mailer:
@@ -61,19 +67,76 @@ class Mailer:
     def _socket(self):
         return self.smtp.sock if self.smtp is not None else None
 
-    def send(self, message):
-        """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, or why the server
-        refused its recipient. A broken or slow connection raises (OSError or SMTPException)."""
+    def send(self, message, claim=None):
+        """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, mailings.SKIPPED when
+        `claim()` answered False, or why the server refused it. A broken or slow connection raises
+        (OSError or SMTPException).
+
+        `claim`, when given, is called once the server has the whole message but its last line
+        (".", which alone makes the server take it): a worker that dies before the claim commits
+        leaves an unfinished message the server drops, and the next run sends it again; one that
+        loses the claim to another worker hangs up, so the server drops it too.
+        """
         deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
         try:
             if self.smtp is None:
                 self._open()
-            self.smtp.send_message(message)
+            if not self._start(message):
+                return f"refused: {message['To']}"[:500]
+            try:
+                claimed = claim is None or claim()
+            except BaseException:
+                self.hang_up()
+                raise
+            if not claimed:
+                self.hang_up()
+                return mailings.SKIPPED
+            self.smtp.send(b".\r\n")
+            code, reply = self.smtp.getreply()
+            if code != 250:
+                return f"refused: {code} {reply.decode(errors='replace')}"[:500]
         except smtplib.SMTPRecipientsRefused as error:
             return f"refused: {error.recipients}"[:500]
+        except (OSError, smtplib.SMTPException):
+            self.hang_up()  # it may be mid-message, where a QUIT would be taken for its text
+            raise
         finally:
             deadline.cancel()
         return None
+
+    def _start(self, message):
+        """MAIL, RCPT, DATA and the message but its ending line (as smtplib's send_message, cut
+        short). Answers False when the server refused the recipient (nothing was sent)."""
+        smtp = self.smtp
+        smtp.ehlo_or_helo_if_needed()
+        sender = email.utils.parseaddr(message["From"])[1]
+        recipient = message["To"]
+        options, policy = (), message.policy.clone(linesep="\r\n")
+        if not (sender + recipient).isascii():
+            if not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("The SMTP server does not take international addresses.")
+            options, policy = ("SMTPUTF8", "BODY=8BITMIME"), policy.clone(utf8=True)
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            smtp.rset()
+            return False
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            smtp.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        data = LEADING_DOT.sub(b"..", message.as_bytes(policy=policy))
+        smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+        return True
+
+    def hang_up(self):
+        """Drop the connection mid-message (the server discards what it got); the next send opens another."""
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
 
     def close(self):
         """Say goodbye to the server (never raises)."""
@@ -147,9 +210,10 @@ def _base_url(app):
     return request.url_root if has_request_context() else "http://127.0.0.1:8080/"
 
 
-def sweep(app):
-    """Send due confirmations and the next batch of each waiting notification; delete expired
-    sign-ups and counters. Answers counts (an SMTP failure is logged and counted, never raised)."""
+def sweep(app, seconds=RUN_SECONDS):
+    """Send due confirmations and, for up to `seconds`, the next batches of each waiting notification;
+    delete expired sign-ups and counters. Answers counts (an SMTP failure is logged and counted,
+    never raised)."""
     counts = {"expired": Reader.expire_pending(), "counters": Hits.sweep(), "confirmations": 0, "sent": 0}
     mailer = Mailer(app.config)
     try:
@@ -163,9 +227,14 @@ def sweep(app):
                 except (OSError, smtplib.SMTPException):
                     Reader.confirmation_failed(reader.key)
                     raise
+            ends = time.monotonic() + seconds
             for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
-                counts["sent"] += mailings.mail_batch(
-                    notification, lambda reader: mailer.send(incident_message(app.config, notification, reader)))
+                left = ends - time.monotonic()
+                if left <= 0:
+                    break
+                counts["sent"] += mailings.mail_for(
+                    notification, lambda reader, claim, notification=notification: mailer.send(
+                        incident_message(app.config, notification, reader), claim), left)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]
