@@ -84,8 +84,11 @@ def sweep(app):
 def test_one_run_mails_batch_after_batch(app, smtp):
     addresses = seed(app, smtp, 25)
     incident(app)
-    with mock.patch("models.mailings.BATCH", 10):
-        assert sweep(app)["sent"] == 25
+    from models.readers import Reader
+
+    real_page = Reader.confirmed_page
+    with mock.patch.object(Reader, "confirmed_page", lambda cursor=None, limit=100: real_page(cursor, min(limit, 10))):
+        assert sweep(app)["sent"] == 25  # three batches of ten in one run
     assert smtp.per_address() == dict.fromkeys(addresses, 1)
 
 
