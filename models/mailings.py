@@ -5,16 +5,16 @@ the change's transaction, `mail_pending` set). A MailRun keeps the cursor throug
 confirmed readers, so each run of the worker mails one bounded batch and the next run goes on
 from there, and a run goes on batch after batch until its time is up.
 
-A MailSend per (notification, reader) is claimed in a transaction at the last moment: once the
-server has the whole message but for the line that ends it (workers/mail.py). A worker killed
-or cut off before that leaves no claim, and the next run sends the message again (the server
-dropped the unfinished one); once claimed, no retry or second worker sends that reader the
-same change again. A message is lost only when a worker dies between the claim's commit and
-that last line, a window of one write of five bytes.
+Messages go GROUP at a time, and a MailSend per (notification, reader) is claimed, for the
+whole group in one transaction, at the last moment: once the server has each whole message but
+for the line that ends it (workers/mail.py). A worker killed or cut off before that leaves no
+claim, and the next run sends the message again (the server dropped the unfinished one); once
+claimed, no retry or second worker sends that reader the same change again. A message is lost
+only when a worker dies between the claim's commit reaching the Datastore and the group's last
+lines leaving (SMTP cannot make a hand-over atomic; this makes its window milliseconds).
 """
 
 import time
-
 
 from google.cloud import ndb
 
@@ -22,8 +22,19 @@ from models.outbox import Notification
 from models.times import utcnow
 
 BATCH = 100
+# Messages sent at once, each on its own SMTP connection, and claimed in one transaction.
+GROUP = 10
 # What `send` answers for a reader another worker claimed first: nothing was sent.
 SKIPPED = object()
+
+
+class Broken(Exception):
+    """A reader's message met a broken connection: before its claim (the server dropped it; the
+    next run sends it) or after (whether it left is unknown; never sent again)."""
+
+    def __init__(self, error, claimed):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error, self.claimed = error, claimed
 LOG_KEPT_CHARS = 500
 
 
@@ -83,13 +94,15 @@ class MailSend(ndb.Model):
 
     @classmethod
     @ndb.transactional()
-    def claim(cls, notification_id, reader_id):
-        """Take the sending of this notification to this reader; False when it was taken before."""
-        key = cls.key_of(notification_id, reader_id)
-        if key.get() is not None:
-            return False
-        cls(key=key, state="sent", at=utcnow()).put()
-        return True
+    def claim(cls, notification_id, reader_ids):
+        """Take the sending of this notification to these readers, in one transaction; answers the
+        ids taken (not those another worker took before)."""
+        keys = [cls.key_of(notification_id, reader_id) for reader_id in reader_ids]
+        now = utcnow()
+        taken = [(reader_id, cls(key=key, state="sent", at=now))
+                 for reader_id, key, found in zip(reader_ids, keys, ndb.get_multi(keys)) if found is None]
+        ndb.put_multi([send for _, send in taken])
+        return {reader_id for reader_id, _ in taken}
 
     @classmethod
     def record(cls, notification_id, reader_id, error=None):
@@ -107,11 +120,11 @@ def to_mail(limit=20):
 
 def mail_batch(notification, send, batch=None):
     """Send `notification` to the next batch of confirmed readers who chose one of its services and
-    had confirmed by the time it was made. `send(reader, claim)` per reader answers None when sent,
-    SKIPPED when `claim()` (called just before the message is complete) answered False, or why
-    that reader's server refused it; it raises when the connection broke (the batch stops there,
-    and the readers not claimed are sent to by the next run). Answers (how many were sent,
-    whether the notification's mailing is finished)."""
+    had confirmed by the time it was made, GROUP at a time: `send(readers, claim)` answers
+    {reader id: None when sent, SKIPPED, why its server refused it, or a Broken}, having called
+    `claim(ids)` once the server had those messages but their last line. When a connection broke,
+    the batch stops there (raised after the outcomes are noted) and the readers not claimed are
+    sent to by the next run. Answers (how many were sent, whether the mailing is finished)."""
     from models.readers import Reader
 
     notification_id = notification.key.id()
@@ -123,27 +136,22 @@ def mail_batch(notification, send, batch=None):
     readers = [reader for reader in readers if reader.confirmed is not None
                and reader.confirmed <= notification.created and reader.wants(services)]
     taken = MailSend.taken(notification_id, [reader.reader_id for reader in readers]) if readers else set()
+    readers = [reader for reader in readers if reader.reader_id not in taken]
     sent = 0
-    for reader in readers:
-        if reader.reader_id in taken:
-            continue
-        claimed = []
-
-        def claim(reader_id=reader.reader_id):
-            claimed.append(MailSend.claim(notification_id, reader_id))
-            return claimed[-1]
-
-        try:
-            outcome = send(reader, claim)
-        except Exception as error:
-            if claimed and claimed[-1]:  # it may have left: never sent again
-                MailSend.record(notification_id, reader.reader_id, f"{type(error).__name__}: {error}")
-            raise
-        if outcome is SKIPPED:
-            continue
-        if outcome is not None:
-            MailSend.record(notification_id, reader.reader_id, outcome)
-        sent += outcome is None
+    for start in range(0, len(readers), GROUP):
+        outcomes = send(readers[start:start + GROUP], lambda ids: MailSend.claim(notification_id, ids))
+        broken = None
+        for reader_id, outcome in outcomes.items():
+            if isinstance(outcome, Broken):
+                broken = broken or outcome
+                if outcome.claimed:  # it may have left: never sent again
+                    MailSend.record(notification_id, reader_id, str(outcome))
+            elif outcome is not SKIPPED:
+                if outcome is not None:
+                    MailSend.record(notification_id, reader_id, outcome)
+                sent += outcome is None
+        if broken is not None:
+            raise broken.error
     run.advance(run.cursor, following, sent)
     return sent, following is None
 
