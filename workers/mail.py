@@ -1,8 +1,9 @@
 """Mail to readers subscribed by e-mail: confirmations, and incidents opened, updated and resolved.
 
 Sent over SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
-"ssl" or "none") with the standard library's smtplib, one connection per run, each message
-given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
+"ssl" or "none") with the standard library's smtplib, ten connections per run (incident mail
+goes ten messages at once: models/mailings.py), each message given at most SMTP_TIMEOUT_SECONDS
+in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
 of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
 address), and the messages about one incident form one thread.
