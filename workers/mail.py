@@ -92,12 +92,14 @@ class Mailer:
         finally:
             deadline.cancel()
 
-    def finish(self):
-        """Send the last line of the message begun: the server takes it. Answers None, or why the
-        server refused it; raises when the connection broke (whether it left is unknown)."""
+    def finish(self, ended=False):
+        """Send the last line of the message begun (unless `ended` says it went already), then read
+        the server's answer. Answers None, or why the server refused it; raises when the connection
+        broke (whether it left is unknown)."""
         deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
         try:
-            self.smtp.send(b".\r\n")
+            if not ended:
+                self.end()
             code, reply = self.smtp.getreply()
             return None if code == 250 else f"refused: {code} {reply.decode(errors='replace')}"[:500]
         except (OSError, smtplib.SMTPException):
@@ -105,6 +107,14 @@ class Mailer:
             raise
         finally:
             deadline.cancel()
+
+    def end(self):
+        """Send the line that ends the message begun: from here on the server takes it."""
+        try:
+            self.smtp.send(b".\r\n")
+        except (OSError, smtplib.SMTPException):
+            self.hang_up()
+            raise
 
     def _start(self, message):
         """MAIL, RCPT, DATA and the message but its ending line (as smtplib's send_message, cut
@@ -183,8 +193,12 @@ class Mailers:
         outcomes = {i: mailings.Broken(o, claimed=False) if isinstance(o, Exception) else o
                     for i, o in begun.items()}
         outcomes.update((i, mailings.SKIPPED) for i in ready if i not in claimed)
-        finishing = [i for i in ready if i in claimed]
-        finished = self.pool.map(lambda i: _outcome(self.connections[ids.index(i)].finish), finishing)
+        # Every claimed message's last line goes at once, in this thread: a worker that dies now
+        # dies between two of these writes (microseconds) rather than between two answers.
+        ended = {i: _outcome(self.connections[ids.index(i)].end) for i in ready if i in claimed}
+        finishing = list(ended)
+        finished = self.pool.map(lambda i: ended[i] or _outcome(self.connections[ids.index(i)].finish, True),
+                                 finishing)
         for i, outcome in zip(finishing, finished):
             outcomes[i] = mailings.Broken(outcome, claimed=True) if isinstance(outcome, Exception) else outcome
         return outcomes
