@@ -8,6 +8,7 @@
 # make fuzz: a deep schemathesis run of every API operation against its OpenAPI description (FUZZ_EXAMPLES=200)
 # make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
+# make bench-subscribers: 100,000 e-mail subscribers: the notifying write beside an empty board's, the mail worker's rate and memory, a SIGKILL midway (READERS=20000 for a smaller run)
 # make soak: 50 clients for 30 s while the Datastore emulator is stopped for 10 s and restarted from disk, then make flood's phase
 # make flood: 20 readers of the board alone for 10 s, then for 20 s beside an anonymous attacker sending 40 requests/s (404s, cache-busters, a busy service's 20,000 events)
 # make translations: the public pages' text extracted again (babel.cfg), each language's catalogue updated and compiled (commit the .po and .mo files)
@@ -16,7 +17,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run reset test test-slow devserver devserver-check deploy fuzz lighthouse bench soak flood monitoring-test translations clean
+.PHONY: run reset test test-slow devserver devserver-check deploy fuzz lighthouse bench bench-subscribers soak flood monitoring-test translations clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,11 @@ lighthouse: $(VENV)/.installed $(LIGHTHOUSE_DIR)/node_modules/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+READERS ?= 100000
+
+bench-subscribers: $(VENV)/.installed
+	$(PY) -m tools.bench_subscribers --readers $(READERS)
 
 soak: $(VENV)/.installed
 	$(PY) -m tools.soak

@@ -3,10 +3,18 @@
 The notification itself is the one outbox record of the change (models/outbox.py, written in
 the change's transaction, `mail_pending` set). A MailRun keeps the cursor through the
 confirmed readers, so each run of the worker mails one bounded batch and the next run goes on
-from there. A MailSend per (notification, reader) is claimed in a transaction before the
-message goes out, so no retry or second worker ever sends a reader the same change twice
-(a message whose sending broke off is marked failed, not sent again).
+from there, and a run goes on batch after batch until its time is up.
+
+Messages go GROUP at a time, and a MailSend per (notification, reader) is claimed, for the
+whole group in one transaction, at the last moment: once the server has each whole message but
+for the line that ends it (workers/mail.py). A worker killed or cut off before that leaves no
+claim, and the next run sends the message again (the server dropped the unfinished one); once
+claimed, no retry or second worker sends that reader the same change again. A message is lost
+only when a worker dies between the claim's commit reaching the Datastore and the group's last
+lines leaving (SMTP cannot make a hand-over atomic; this makes its window milliseconds).
 """
+
+import time
 
 from google.cloud import ndb
 
@@ -14,6 +22,19 @@ from models.outbox import Notification
 from models.times import utcnow
 
 BATCH = 100
+# Messages sent at once, each on its own SMTP connection, and claimed in one transaction.
+GROUP = 10
+# What `send` answers for a reader another worker claimed first: nothing was sent.
+SKIPPED = object()
+
+
+class Broken(Exception):
+    """A reader's message met a broken connection: before its claim (the server dropped it; the
+    next run sends it) or after (whether it left is unknown; never sent again)."""
+
+    def __init__(self, error, claimed):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error, self.claimed = error, claimed
 LOG_KEPT_CHARS = 500
 
 
@@ -52,7 +73,8 @@ class MailRun(ndb.Model):
 
 
 class MailSend(ndb.Model):
-    """One notification to one reader: claimed ("sending"), then "sent" or "failed"."""
+    """One notification to one reader: "sent" once claimed (the message's end goes out right after),
+    "failed" when the server refused it; "sending" is what earlier versions claimed first."""
 
     state = ndb.StringProperty(required=True, choices=("sending", "sent", "failed"))
     at = ndb.DateTimeProperty(required=True, indexed=False)
@@ -62,19 +84,33 @@ class MailSend(ndb.Model):
     reader = ndb.StringProperty()
 
     @classmethod
+    def key_of(cls, notification_id, reader_id):
+        """The key of one notification's sending to one reader."""
+        return ndb.Key(cls, f"{notification_id}.{reader_id}")
+
+    @classmethod
+    def taken(cls, notification_id, reader_ids):
+        """Which of `reader_ids` were sent this notification (or refused) already: one batched read,
+        so a run that goes over a batch again (after a worker died) skips them without a transaction each."""
+        found = ndb.get_multi([cls.key_of(notification_id, reader_id) for reader_id in reader_ids])
+        return {reader_id for reader_id, send in zip(reader_ids, found) if send is not None}
+
+    @classmethod
     @ndb.transactional()
-    def claim(cls, notification_id, reader_id):
-        """Take the sending of this notification to this reader; False when it was taken before."""
-        key = ndb.Key(cls, f"{notification_id}.{reader_id}")
-        if key.get() is not None:
-            return False
-        cls(key=key, state="sending", at=utcnow(), reader=reader_id).put()
-        return True
+    def claim(cls, notification_id, reader_ids):
+        """Take the sending of this notification to these readers, in one transaction; answers the
+        ids taken (not those another worker took before)."""
+        keys = [cls.key_of(notification_id, reader_id) for reader_id in reader_ids]
+        now = utcnow()
+        taken = [(reader_id, cls(key=key, state="sent", at=now, reader=reader_id))
+                 for reader_id, key, found in zip(reader_ids, keys, ndb.get_multi(keys)) if found is None]
+        ndb.put_multi([send for _, send in taken])
+        return {reader_id for reader_id, _ in taken}
 
     @classmethod
     def record(cls, notification_id, reader_id, error=None):
         """Note how one claimed sending ended."""
-        key = ndb.Key(cls, f"{notification_id}.{reader_id}")
+        key = cls.key_of(notification_id, reader_id)
         cls(key=key, state="failed" if error else "sent", at=utcnow(), reader=reader_id,
             error=error[:LOG_KEPT_CHARS] if error else None).put()
 
@@ -85,32 +121,50 @@ def to_mail(limit=20):
     return sorted(found, key=lambda n: n.created)
 
 
-def mail_batch(notification, send, batch=BATCH):
+def mail_batch(notification, send, batch=None):
     """Send `notification` to the next batch of confirmed readers who chose one of its services and
-    had confirmed by the time it was made: `send(reader)` per reader answers None, or why that
-    reader's server refused it; it raises when the connection broke (the batch stops there).
-    Answers how many were sent."""
+    had confirmed by the time it was made, GROUP at a time: `send(readers, claim)` answers
+    {reader id: None when sent, SKIPPED, why its server refused it, or a Broken}, having called
+    `claim(ids)` once the server had those messages but their last line. When a connection broke,
+    the batch stops there (raised after the outcomes are noted) and the readers not claimed are
+    sent to by the next run. Answers (how many were sent, whether the mailing is finished)."""
     from models.readers import Reader
 
-    run = MailRun.of(notification.key.id())
+    notification_id = notification.key.id()
+    run = MailRun.of(notification_id)
     if run.done:
-        return 0
-    payload = notification.payload
-    services = (payload.get("incident") or payload.get("maintenance") or {}).get("services") or []
-    readers, following = Reader.confirmed_page(run.cursor, batch)
+        return 0, True
+    services = (notification.payload.get("incident") or {}).get("services") or []
+    readers, following = Reader.confirmed_page(run.cursor, batch or BATCH)
+    readers = [reader for reader in readers if reader.confirmed is not None
+               and reader.confirmed <= notification.created and reader.wants(services)]
+    taken = MailSend.taken(notification_id, [reader.reader_id for reader in readers]) if readers else set()
+    readers = [reader for reader in readers if reader.reader_id not in taken]
     sent = 0
-    for reader in readers:
-        if reader.confirmed is None or reader.confirmed > notification.created or not reader.wants(services):
-            continue
-        if not MailSend.claim(notification.key.id(), reader.reader_id):
-            continue
-        try:
-            refused = send(reader)
-        except Exception as error:
-            # Unknown whether it left: never sent again; the rest of the batch waits for the next run.
-            MailSend.record(notification.key.id(), reader.reader_id, f"{type(error).__name__}: {error}")
-            raise
-        MailSend.record(notification.key.id(), reader.reader_id, refused)
-        sent += not refused
+    for start in range(0, len(readers), GROUP):
+        outcomes = send(readers[start:start + GROUP], lambda ids: MailSend.claim(notification_id, ids))
+        broken = None
+        for reader_id, outcome in outcomes.items():
+            if isinstance(outcome, Broken):
+                broken = broken or outcome
+                if outcome.claimed:  # it may have left: never sent again
+                    MailSend.record(notification_id, reader_id, str(outcome))
+            elif outcome is not SKIPPED:
+                if outcome is not None:
+                    MailSend.record(notification_id, reader_id, outcome)
+                sent += outcome is None
+        if broken is not None:
+            raise broken.error
     run.advance(run.cursor, following, sent)
+    return sent, following is None
+
+
+def mail_for(notification, send, seconds, batch=None):
+    """Mail batch after batch of `notification` for up to `seconds` (a run's share of its request's
+    time). Answers how many were sent."""
+    ends = time.monotonic() + seconds
+    sent, done = mail_batch(notification, send, batch)
+    while not done and time.monotonic() < ends:
+        more, done = mail_batch(notification, send, batch)
+        sent += more
     return sent

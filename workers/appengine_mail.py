@@ -13,6 +13,8 @@ List-Unsubscribe-Post (so List-Unsubscribe is offered as a link, not a one-click
 The package is imported only when a message is sent, so SMTP deployments never load it.
 """
 
+from models import mailings
+
 # The headers the Mail API accepts (google.appengine.api.mail.HEADER_WHITELIST) that our messages carry.
 PASSED_HEADERS = ("Auto-Submitted", "In-Reply-To", "References", "List-Unsubscribe", "List-Id")
 SENDERS = ("smtp", "appengine")
@@ -56,6 +58,34 @@ class AppEngineMailer:
 
     def close(self):
         """Nothing to close: each message is one call to the service."""
+
+
+class AppEngineMailers:
+    """A group of messages through the Mail API (SMTP's is workers/mail.py's Mailers): the service
+    takes a message in one call, so there is no moment when it holds all but the last line; the
+    readers are claimed first, then each is sent, so a worker killed between the two loses those
+    messages rather than sending any twice."""
+
+    def __init__(self, config):
+        self.mailer = AppEngineMailer(config)
+
+    def send(self, messages, claim):
+        """Send {reader id: message}; answers {reader id: None when sent, SKIPPED, why it was refused,
+        or mailings.Broken}."""
+        claimed = claim(list(messages))
+        outcomes = {}
+        for reader_id, message in messages.items():
+            if reader_id not in claimed:
+                outcomes[reader_id] = mailings.SKIPPED
+                continue
+            try:
+                outcomes[reader_id] = self.mailer.send(message)
+            except MailServiceError as error:
+                outcomes[reader_id] = mailings.Broken(error, claimed=True)
+        return outcomes
+
+    def close(self):
+        """Nothing to close."""
 
 
 def wrap(app):

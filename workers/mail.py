@@ -3,8 +3,9 @@ maintenance windows announced, about to start, started, updated and over.
 
 Sent over SMTP unless MAIL_SENDER chooses App Engine's Mail API (workers/appengine_mail.py).
 SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
-"ssl" or "none") with the standard library's smtplib, one connection per run, each message
-given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
+"ssl" or "none") with the standard library's smtplib, ten connections per run (incident and
+maintenance mail goes ten messages at once: models/mailings.py), each message given at most
+SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
 of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
 address), and the messages about one incident (or maintenance window) form one thread.
@@ -14,12 +15,18 @@ Engine, a background thread locally, and the cron sweep (/_tasks/mail/sweep) as 
 and in tests. Each run also deletes unconfirmed sign-ups past their time and spent counters.
 """
 
+import concurrent.futures
 import datetime
+import email.headerregistry
 import email.message
+import email.policy
 import email.utils
+import functools
 import logging
+import re
 import smtplib
 import ssl
+import time
 
 from flask import has_request_context, render_template, request, url_for
 from babel.dates import format_skeleton
@@ -34,6 +41,10 @@ from workers.outbound import Deadline
 
 log = logging.getLogger(__name__)
 NOTIFICATIONS_PER_RUN = 5
+# How long one run goes on mailing, batch after batch: within the cron's minute and far within
+# the 10 minutes App Engine gives a cron or task request; the next run goes on from the cursor.
+RUN_SECONDS = 45
+LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class Mailer:
@@ -68,17 +79,81 @@ class Mailer:
 
     def send(self, message):
         """Send one message within SMTP_TIMEOUT_SECONDS in all; answers None, or why the server
-        refused its recipient. A broken or slow connection raises (OSError or SMTPException)."""
+        refused it. A broken or slow connection raises (OSError or SMTPException)."""
+        return self.begin(message) or self.finish()
+
+    def begin(self, message):
+        """Give the server the whole message but its last line (".", which alone makes the server take
+        it); answers None, or why the server refused the recipient. Raises, having hung up, when
+        the connection broke: the server drops an unfinished message."""
         deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
         try:
             if self.smtp is None:
                 self._open()
-            self.smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            return f"refused: {error.recipients}"[:500]
+            return None if self._start(message) else f"refused: {message['To']}"[:500]
+        except (OSError, smtplib.SMTPException):
+            self.hang_up()  # it may be mid-message, where a QUIT would be taken for its text
+            raise
         finally:
             deadline.cancel()
-        return None
+
+    def finish(self, ended=False):
+        """Send the last line of the message begun (unless `ended` says it went already), then read
+        the server's answer. Answers None, or why the server refused it; raises when the connection
+        broke (whether it left is unknown)."""
+        deadline = Deadline(self.config["SMTP_TIMEOUT_SECONDS"], find=self._socket)
+        try:
+            if not ended:
+                self.end()
+            code, reply = self.smtp.getreply()
+            return None if code == 250 else f"refused: {code} {reply.decode(errors='replace')}"[:500]
+        except (OSError, smtplib.SMTPException):
+            self.hang_up()
+            raise
+        finally:
+            deadline.cancel()
+
+    def end(self):
+        """Send the line that ends the message begun: from here on the server takes it."""
+        try:
+            self.smtp.send(b".\r\n")
+        except (OSError, smtplib.SMTPException):
+            self.hang_up()
+            raise
+
+    def _start(self, message):
+        """MAIL, RCPT, DATA and the message but its ending line (as smtplib's send_message, cut
+        short). Answers False when the server refused the recipient (nothing was sent)."""
+        smtp = self.smtp
+        smtp.ehlo_or_helo_if_needed()
+        sender = email.utils.parseaddr(message["From"])[1]
+        recipient = message["To"]
+        options, policy = (), message.policy.clone(linesep="\r\n")
+        if not (sender + recipient).isascii():
+            if not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("The SMTP server does not take international addresses.")
+            options, policy = ("SMTPUTF8", "BODY=8BITMIME"), policy.clone(utf8=True)
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            smtp.rset()
+            return False
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            smtp.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        data = LEADING_DOT.sub(b"..", message.as_bytes(policy=policy))
+        smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+        return True
+
+    def hang_up(self):
+        """Drop the connection mid-message (the server discards what it got); the next send opens another."""
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
 
     def close(self):
         """Say goodbye to the server (never raises)."""
@@ -93,9 +168,89 @@ class Mailer:
             deadline.cancel()
 
 
-def mailer_for(config):
-    """The sender MAIL_SENDER chooses: SMTP's Mailer (the default) or App Engine's Mail API's."""
-    return appengine_mail.AppEngineMailer(config) if config["MAIL_SENDER"] == "appengine" else Mailer(config)
+class Mailers:
+    """mailings.GROUP connections, through which a group of messages goes at once.
+
+    Each message is begun on its own connection (all of them at once), then the readers whose
+    message the server has but for its last line are claimed in one transaction
+    (mailings.MailSend.claim), then those messages are finished. A worker that dies before the
+    claim commits leaves unfinished messages the server drops, and the next run sends them; a
+    reader another worker claimed first gets a hang-up, so its message is dropped too.
+    """
+
+    def __init__(self, config):
+        self.connections = [Mailer(config) for _ in range(mailings.GROUP)]
+        self.pool = concurrent.futures.ThreadPoolExecutor(len(self.connections))
+
+    def send(self, messages, claim):
+        """Send {reader id: message} (at most GROUP); `claim(ids)` answers the ids this run may finish.
+        Answers {reader id: None when sent, SKIPPED, why it was refused, or mailings.Broken}."""
+        ids = list(messages)
+        begun = dict(zip(ids, self.pool.map(lambda pair: _outcome(pair[0].begin, pair[1]),
+                                            zip(self.connections, messages.values()))))
+        ready = [i for i in ids if begun[i] is None]
+        try:
+            claimed = claim(ready) if ready else set()
+        except BaseException:
+            self._hang_up(ready, ids)
+            raise
+        self._hang_up([i for i in ready if i not in claimed], ids)
+        outcomes = {i: mailings.Broken(o, claimed=False) if isinstance(o, Exception) else o
+                    for i, o in begun.items()}
+        outcomes.update((i, mailings.SKIPPED) for i in ready if i not in claimed)
+        # Every claimed message's last line goes at once, in this thread: a worker that dies now
+        # dies between two of these writes (microseconds) rather than between two answers.
+        ended = {i: _outcome(self.connections[ids.index(i)].end) for i in ready if i in claimed}
+        finishing = list(ended)
+        finished = self.pool.map(lambda i: ended[i] or _outcome(self.connections[ids.index(i)].finish, True),
+                                 finishing)
+        for i, outcome in zip(finishing, finished):
+            outcomes[i] = mailings.Broken(outcome, claimed=True) if isinstance(outcome, Exception) else outcome
+        return outcomes
+
+    def _hang_up(self, which, ids):
+        for i in which:
+            self.connections[ids.index(i)].hang_up()
+
+    def close(self):
+        """Say goodbye on every connection and stop the threads (never raises)."""
+        for connection in self.connections:
+            connection.close()
+        self.pool.shutdown()
+
+
+def _outcome(function, *args):
+    """What `function(*args)` answers, or the connection error it raised."""
+    try:
+        return function(*args)
+    except (OSError, smtplib.SMTPException) as error:
+        return error
+
+
+class _HeaderClasses(email.headerregistry.HeaderRegistry):
+    """The standard header registry, each header's class made once: the registry makes a new
+    class every time a header is set, a tenth of the time composing a message took."""
+
+    def __init__(self):
+        super().__init__()
+        self.made = {}
+
+    def __getitem__(self, name):
+        key = name.lower()
+        if key not in self.made:
+            self.made[key] = super().__getitem__(name)
+        return self.made[key]
+
+
+POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+
+
+def mailers_for(config):
+    """(The sender of one message, the sender of a group) that MAIL_SENDER chooses: SMTP's (the
+    default) or App Engine's Mail API's."""
+    if config["MAIL_SENDER"] == "appengine":
+        return appengine_mail.AppEngineMailer(config), appengine_mail.AppEngineMailers(config)
+    return Mailer(config), Mailers(config)
 
 
 def _domain(config):
@@ -108,7 +263,7 @@ def compose(config, reader, subject, template, unsubscribe=True, headers=None, *
     manage = url_for("subscribe.manage", token=reader.token(secret, "manage"), _external=True)
     one_click = url_for("subscribe.unsubscribe", token=reader.token(secret, "manage"), _external=True)
     context = {**context, "manage_url": manage, "unsubscribe_url": one_click, "site_name": config["SITE_NAME"]}
-    message = email.message.EmailMessage()
+    message = email.message.EmailMessage(policy=POLICY)
     message["From"] = config["MAIL_FROM"]
     message["To"] = reader.address
     message["Subject"] = subject
@@ -199,11 +354,12 @@ def _base_url(app):
     return request.url_root if has_request_context() else "http://127.0.0.1:8080/"
 
 
-def sweep(app):
-    """Send due confirmations and the next batch of each waiting notification; delete expired
-    sign-ups and counters. Answers counts (an SMTP failure is logged and counted, never raised)."""
+def sweep(app, seconds=RUN_SECONDS):
+    """Send due confirmations and, for up to `seconds`, the next batches of each waiting notification;
+    delete expired sign-ups and counters. Answers counts (an SMTP failure is logged and counted,
+    never raised)."""
     counts = {"expired": Reader.expire_pending(), "counters": Hits.sweep(), "confirmations": 0, "sent": 0}
-    mailer = mailer_for(app.config)
+    mailer, mailers = mailers_for(app.config)
     try:
         with app.test_request_context("/", base_url=_base_url(app)):
             for found in Reader.confirmations_due():
@@ -215,16 +371,26 @@ def sweep(app):
                 except (OSError, smtplib.SMTPException):
                     Reader.confirmation_failed(reader.key)
                     raise
+            ends = time.monotonic() + seconds
             for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
-                message = MESSAGES[notification.kind]
-                counts["sent"] += mailings.mail_batch(
-                    notification, lambda reader: mailer.send(message(app.config, notification, reader)))
+                left = ends - time.monotonic()
+                if left <= 0:
+                    break
+                counts["sent"] += mailings.mail_for(notification, functools.partial(
+                    _send_group, app.config, mailers, notification), left)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]
     finally:
         mailer.close()
+        mailers.close()
     return counts
+
+
+def _send_group(config, mailers, notification, readers, claim):
+    """Compose `notification` for each of `readers` and send them as one group (Mailers.send)."""
+    message = MESSAGES[notification.kind]
+    return mailers.send({reader.reader_id: message(config, notification, reader) for reader in readers}, claim)
 
 
 class Dispatcher(notify.Dispatcher):

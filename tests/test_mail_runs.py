@@ -1,0 +1,135 @@
+"""The mail worker against a real SMTP server (aiosmtpd): a run goes on batch after batch, a
+message whose sending broke off before the server had it all is sent by the next run, and no
+reader is sent one change twice. Readers are seeded in one put_multi, as confirmed."""
+
+import smtplib
+from unittest import mock
+
+import pytest
+import webtest
+from aiosmtpd.controller import Controller
+
+from tools.emulator import free_port
+
+
+class Counter:
+    """Counts the messages the SMTP server took, per recipient; discards them."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.received.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+    def per_address(self):
+        """{address: messages it was sent}."""
+        counts = {}
+        for address in self.received:
+            counts[address] = counts.get(address, 0) + 1
+        return counts
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real SMTP server on a free port of 127.0.0.1, for the module."""
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    counter.port = controller.port
+    yield counter
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(server):
+    """The module's SMTP server, its count started afresh."""
+    server.received.clear()
+    return server
+
+
+def seed(app, smtp, readers):
+    """Send `app`'s mail to `smtp`; add one service and `readers` confirmed readers of it (one
+    put_multi); answers the addresses."""
+    from google.cloud import ndb
+
+    from handlers.context import ndb_context
+    from models import Service, utcnow
+    from models.readers import Reader, reader_id
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_TLS="none")
+    addresses = [f"reader{n}@example.com" for n in range(readers)]
+    with app.app_context(), ndb_context(app):
+        Service.create("Web API", "The API.")
+        now = utcnow()
+        ndb.put_multi([Reader(id=reader_id(a), address=a, state="confirmed", everything=True, nonce="n",
+                              created=now, confirmed=now) for a in addresses])
+    return addresses
+
+
+def incident(app):
+    """Open an incident on the service (one outbox record, mail pending)."""
+    from handlers.context import ndb_context
+    from models import Incident
+
+    with app.app_context(), ndb_context(app):
+        Incident.open("API slow", ["web-api"], "Looking into it.")
+
+
+def sweep(app):
+    """Run the mail worker as the cron does."""
+    return webtest.TestApp(app).get("/_tasks/mail/sweep").json
+
+
+def test_one_run_mails_batch_after_batch(app, smtp):
+    addresses = seed(app, smtp, 25)
+    incident(app)
+    from models.readers import Reader
+
+    real_page = Reader.confirmed_page
+    with mock.patch.object(Reader, "confirmed_page", lambda cursor=None, limit=100: real_page(cursor, min(limit, 10))):
+        assert sweep(app)["sent"] == 25  # three batches of ten in one run
+    assert smtp.per_address() == dict.fromkeys(addresses, 1)
+
+
+def test_a_message_broken_off_before_the_server_had_it_all_is_sent_by_the_next_run(app, smtp):
+    addresses = seed(app, smtp, 5)
+    incident(app)
+    real_send, broken = smtplib.SMTP.send, []
+
+    def send(self, data):
+        # The connection breaks while the third reader's message is on its way.
+        if isinstance(data, bytes) and b"To: reader2@" in data and not broken:
+            broken.append(data)
+            raise smtplib.SMTPServerDisconnected("Connection reset by peer")
+        return real_send(self, data)
+
+    with mock.patch.object(smtplib.SMTP, "send", send):
+        first = sweep(app)
+    assert broken and "error" in first and len(smtp.received) == 4
+    assert sweep(app)["sent"] == 1
+    assert smtp.per_address() == dict.fromkeys(addresses, 1)  # none lost, none twice
+    assert sweep(app)["sent"] == 0
+
+
+def test_a_reader_claimed_by_another_worker_is_not_sent_twice(app, smtp):
+    from handlers.context import ndb_context
+    from models.mailings import MailSend
+    from models.outbox import Notification
+    from models.readers import reader_id
+
+    addresses = seed(app, smtp, 3)
+    incident(app)
+    real_claim = MailSend.claim
+
+    def claim(notification_id, ids):
+        # Another worker takes the second reader while this one is sending its message.
+        real_claim(notification_id, [reader_id(addresses[1])])
+        return real_claim(notification_id, ids)
+
+    with mock.patch.object(MailSend, "claim", staticmethod(claim)):
+        assert sweep(app)["sent"] == 2
+    assert smtp.per_address() == {addresses[0]: 1, addresses[2]: 1}
+    with ndb_context(app):
+        (notification,) = Notification.query().fetch()
+        assert not notification.mail_pending
