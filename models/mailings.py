@@ -134,7 +134,8 @@ def mail_batch(notification, send, batch=None):
     run = MailRun.of(notification_id)
     if run.done:
         return 0, True
-    services = (notification.payload.get("incident") or {}).get("services") or []
+    payload = notification.payload
+    services = (payload.get("incident") or payload.get("maintenance") or {}).get("services") or []
     readers, following = Reader.confirmed_page(run.cursor, batch or BATCH)
     readers = [reader for reader in readers if reader.confirmed is not None
                and reader.confirmed <= notification.created and reader.wants(services)]

@@ -121,8 +121,10 @@ def test_a_refused_recipient_is_a_refusal_and_a_failing_service_stops_the_run_as
 
 
 def test_smtp_stays_the_default_and_an_unknown_sender_stops_the_start(empty_emulator):
-    from workers.mail import Mailer, mailer_for
+    from workers.mail import Mailer, Mailers, mailers_for
 
-    assert isinstance(mailer_for(make_app(installed=False).config), Mailer)
+    one, group = mailers_for(make_app(installed=False).config)
+    assert isinstance(one, Mailer) and isinstance(group, Mailers)
+    group.close()
     with pytest.raises(ValueError, match="MAIL_SENDER must be one of smtp, appengine"):
         make_app(installed=False, MAIL_SENDER="carrier-pigeon")
