@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.sign_in",
     "tests.fixtures.legacy",
     "tests.fixtures.served",
+    "tests.fixtures.mail",
 ]

@@ -10,7 +10,7 @@ from babel.dates import format_skeleton
 
 from handlers.i18n import LOCALES
 from tests.fixtures.datastore import make_client
-from tests.test_subscribe import link, mailbox, sign_up, sweep  # noqa: F401 (mailbox: the SMTP fixture)
+from tests.test_subscribe import link, sign_up, sweep
 
 pytestmark = pytest.mark.one_board
 

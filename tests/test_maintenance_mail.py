@@ -7,26 +7,13 @@ import datetime
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from models import times
 from tests.fixtures.admin_api import Admin, issue_token
 from tests.fixtures.datastore import make_app, make_client
-from tests.test_subscribe import Mailbox, confirmed, reader, sweep
-from tools.emulator import free_port
+from tests.test_subscribe import confirmed, reader, sweep
 
 CRON = {"X-Appengine-Cron": "true"}
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    """A real SMTP server on a free port of 127.0.0.1."""
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture(scope="module")

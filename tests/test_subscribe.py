@@ -3,8 +3,6 @@ SMTP server (aiosmtpd) the module starts. One board for the module: each test si
 addresses from its own client address, so none sees another's mail or counters."""
 
 import contextlib
-import email
-import email.policy
 import re
 import socket
 import threading
@@ -15,37 +13,8 @@ from unittest import mock
 import itsdangerous
 import pytest
 import webtest
-from aiosmtpd.controller import Controller
 
 from tests.fixtures.datastore import make_app
-from tools.emulator import free_port
-
-
-class Mailbox:
-    """What the SMTP server received, as parsed messages."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address):
-        """The messages sent to `address`, oldest first."""
-        return [message for rcpt_tos, message in self.messages if address in rcpt_tos]
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    """A real SMTP server on a free port of 127.0.0.1."""
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture(scope="module")
