@@ -7,9 +7,8 @@ from unittest import mock
 
 import pytest
 import webtest
-from aiosmtpd.controller import Controller
 
-from tools.emulator import free_port
+from tests.fixtures.mail import serving
 
 
 class Counter:
@@ -33,12 +32,8 @@ class Counter:
 @pytest.fixture(scope="module")
 def server():
     """A real SMTP server on a free port of 127.0.0.1, for the module."""
-    counter = Counter()
-    controller = Controller(counter, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    counter.port = controller.port
-    yield counter
-    controller.stop()
+    with serving(Counter()) as counter:
+        yield counter
 
 
 @pytest.fixture
