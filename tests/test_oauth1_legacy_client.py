@@ -16,6 +16,9 @@ from tests.fixtures.datastore import ADMIN_EMAIL, ROOT
 from tools.emulator import free_port
 from tools.py27 import Py27Missing, ensure
 
+# Runs the Python 2.7 client against gunicorn: in make test-slow.
+pytestmark = pytest.mark.slow
+
 HARNESS = ROOT / "tests" / "vendor" / "stashboard_1x" / "harness.py"
 BIN = pathlib.Path(sys.executable).parent
 

@@ -15,6 +15,9 @@ from tests.fixtures.datastore import make_app
 from tests.fixtures.faults import DatastoreProxy
 from tools.emulator import free_port
 
+# Timing-bound (a stopped emulator, deadlines): in make test-slow.
+pytestmark = pytest.mark.slow
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SERVED = ["/", "/services/web-api", "/rss", "/api/v1/services", "/api/v1/services/web-api",
           "/api/v1/services?callback=board.show"]

@@ -9,6 +9,9 @@ from google.cloud import ndb
 from tests.fixtures.datastore import make_app
 from models import Event, Installation, Service, ServiceList, install
 
+# A large board seeded for the module: in make test-slow.
+pytestmark = pytest.mark.slow
+
 LISTS = 5
 SERVICES = 50
 HISTORY = datetime.timedelta(days=6)  # one day more than the front page shows
