@@ -6,7 +6,7 @@
 # make devserver-check: a page, a static file and an API resource through dev_appserver.py (CI runs it)
 # make deploy PROJECT=my-project: one `gcloud app deploy` of the app, its indexes and cron jobs (README, "Deploying")
 # make fuzz: a deep schemathesis run of every API operation against its OpenAPI description (FUZZ_EXAMPLES=200)
-# make lighthouse: Lighthouse scores of the public pages (installs a pinned Lighthouse with npm)
+# make lighthouse: Lighthouse scores of the public pages, the front page of 200 services with 90-day bars among them (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
 # make bench-subscribers: 100,000 e-mail subscribers: the notifying write beside an empty board's, the mail worker's rate and memory, a SIGKILL midway (READERS=20000 for a smaller run)
 # make soak: 50 clients for 30 s while the Datastore emulator is stopped for 10 s and restarted from disk, then make flood's phase
