@@ -165,10 +165,8 @@ class AuditEntry(ndb.Model):
     def tags_since(cls, moment, limit):
         """(entry id, timestamp, tag) of entries stamped at or after `moment`, newest first, at most
         `limit` of them: how an instance hears of others' writes, in one small projection query."""
-        if ndb.in_transaction():
-            query = cls.query(cls.timestamp >= moment, projection=[cls.timestamp, cls.tags]).order(-cls.timestamp)
-            return [(row.key.id(), row.timestamp, tag) for row in query.fetch(limit) for tag in row.tags]
-        # Read raw (models/lookup.py): a look after a burst of writes reads hundreds of rows.
+        # Read raw (models/lookup.py): a look after a burst of writes reads hundreds of rows. Only the
+        # page cache calls this, outside any transaction.
         rows = []
         for entity in lookup.newest_since(cls._get_kind(), ("timestamp", "tags"), moment, limit):
             element = entity.key.path[-1]
