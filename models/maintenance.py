@@ -15,8 +15,11 @@ was said, in the same transaction as the outbox notification that says it.
 
 import datetime
 import functools
+import random
+import time
 
 from dateutil import parser as dateparser
+from google.api_core import exceptions as api_exceptions
 from google.cloud import ndb
 
 from models import audit, outbox
@@ -35,6 +38,8 @@ LONGEST = datetime.timedelta(days=31)
 REMIND_MINUTES = 60
 REMIND_MAX = 7 * 24 * 60
 UPDATES_MAX = 100
+# How often the cron tries one window's move that keeps colliding with another run's.
+CRON_ATTEMPTS = 4
 # The states an update may give a window in each open state: forward, or back from verifying to
 # work (cancelling has its own call, and nothing goes back to scheduled).
 NEXT_STATES = {
@@ -262,15 +267,30 @@ class Maintenance(ndb.Model):
         Answers [(id, "reminded" | "started" | "completed")] of what it did: nothing on a second run.
         """
         notices = Notices.key_for().get() or Notices()
+        due = [entry for entry in notices.maintenances or [] if cls.from_json(entry).due(utcnow())]
+        if due:
+            maintenance_status()  # added, if need be, before any window's transaction reads it
         moved = []
-        for entry in notices.maintenances or []:
-            if not cls.from_json(entry).due(utcnow()):
-                continue
+        for entry in due:
             how = []
-            audit.change(ndb.Key(cls, int(entry["id"])), cls.LABEL, functools.partial(_move, how))
+            _contended(lambda: audit.change(ndb.Key(cls, int(entry["id"])), cls.LABEL, functools.partial(_move, how)))
             if how:
                 moved.append((entry["id"], how[-1]))
         return moved
+
+
+def _contended(move, attempts=CRON_ATTEMPTS):
+    """Run `move` (one window's transaction), again when it keeps colliding with another writer of
+    the window or of the notices (a second cron run at once): a read inside it that ran into the
+    other transaction fails it as a RetryError, which NDB's own transaction retries do not retry.
+    The move re-reads the window, so an attempt after the other's commit does nothing more."""
+    for attempt in range(attempts):
+        try:
+            return move()
+        except (api_exceptions.Aborted, api_exceptions.RetryError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))
 
 
 def _move(how, window):
