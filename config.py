@@ -78,6 +78,10 @@ def from_environment(env=os.environ, secret_source=None):
         # request waits for a free slot before it is answered 503 with Retry-After.
         "COSTLY_RENDERS": int(env.get("COSTLY_RENDERS", "2")),
         "COSTLY_WAIT_SECONDS": float(env.get("COSTLY_WAIT_SECONDS", "0.25")),
+        # The time they may take together: seconds of rendering per second of the clock per
+        # process, saved up to COSTLY_BURST seconds (handlers/shedding.py, `Budget`).
+        "COSTLY_SHARE": float(env.get("COSTLY_SHARE", "0.5")),
+        "COSTLY_BURST": float(env.get("COSTLY_BURST", "3")),
         # Renders of public answers never made before (no older copy cached) at once per process:
         # one fewer than gunicorn's threads (app.yaml), so one is always free for cache hits.
         "FIRST_RENDERS": int(env.get("FIRST_RENDERS", "3")),

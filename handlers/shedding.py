@@ -9,6 +9,14 @@ once with 503 and `Retry-After`, in its surface's error shape (JSON on the APIs,
 page on the site). So however many costly requests arrive, most of a process's threads stay
 free for the cheap answers: cache hits, the board, 404s.
 
+Slots bound how many costly renders run at once, not how much of the machine they take: an
+attacker keeping both slots busy would still take most of the CPU from the readers (`make flood`:
+readers kept half their throughput). So costly renders also share a time budget per process:
+COSTLY_SHARE seconds of rendering per second of the clock, saved up to COSTLY_BURST seconds. Each
+render spends its own wall time when it ends; with the budget spent, the next costly request is
+told to retry. A render slowed by load spends more, so the budget tightens as the machine gets
+busier. An ordinary day's reader of an archive never meets it: the burst holds several renders.
+
 Public answers never made before (a cache miss with no older copy: unique paths, unknown
 ids, minted arguments), and costly private ones (never cached), take one of FIRST_RENDERS
 slots, without waiting: one fewer than
@@ -23,6 +31,7 @@ limiter is per process, as gunicorn's threads and the page cache are.
 """
 
 import threading
+import time
 
 from flask import request
 from werkzeug.exceptions import ServiceUnavailable
@@ -41,18 +50,43 @@ WAITERS = 1
 SHED_MESSAGE = "The server is busy with other requests; please retry in a few seconds."
 
 
-class Limiter:
-    """At most `slots` costly renders at once; `admit` waits at most `wait` seconds, alone."""
+class Budget:
+    """Seconds of rendering that refill at `share` per second, up to `burst`; spent after each render."""
 
-    def __init__(self, slots, wait, waiters=WAITERS):
+    def __init__(self, share, burst, clock=time.monotonic):
+        self.share, self.burst, self.clock = share, burst, clock
+        self.left, self.at = burst, clock()
+        self.lock = threading.Lock()
+
+    def available(self):
+        """Whether any of the budget is left (after refilling it for the time gone by)."""
+        with self.lock:
+            now = self.clock()
+            self.left, self.at = min(self.burst, self.left + (now - self.at) * self.share), now
+            return self.left > 0
+
+    def spend(self, seconds):
+        """Take a render's seconds off the budget (it may go below zero: the next renders wait longer)."""
+        with self.lock:
+            self.left -= seconds
+
+
+class Limiter:
+    """At most `slots` costly renders at once, within `budget` when given; `admit` waits at most
+    `wait` seconds for a slot, alone."""
+
+    def __init__(self, slots, wait, waiters=WAITERS, budget=None):
         self.slots = threading.BoundedSemaphore(max(1, slots))
         self.wait = wait
         self.waiters = waiters
         self.waiting = 0
         self.lock = threading.Lock()
+        self.budget = budget
 
     def admit(self):
         """Take a slot (True), or say there is none to be had soon (False)."""
+        if self.budget is not None and not self.budget.available():
+            return False
         if self.slots.acquire(blocking=False):
             return True
         with self.lock:
@@ -65,8 +99,10 @@ class Limiter:
             with self.lock:
                 self.waiting -= 1
 
-    def release(self):
-        """Give a slot back (the render is over, however it ended)."""
+    def release(self, seconds=0.0):
+        """Give a slot back (the render is over, however it ended), spending its `seconds`."""
+        if self.budget is not None:
+            self.budget.spend(seconds)
         self.slots.release()
 
 
@@ -82,7 +118,9 @@ def first_renders_of(app):
 
 def register(app):
     """Take a slot before a costly route's view runs; answer 503 when none comes; give it back after."""
-    app.extensions["stashboard.shedding"] = Limiter(app.config["COSTLY_RENDERS"], app.config["COSTLY_WAIT_SECONDS"])
+    budget = Budget(app.config["COSTLY_SHARE"], app.config["COSTLY_BURST"])
+    app.extensions["stashboard.shedding"] = Limiter(app.config["COSTLY_RENDERS"], app.config["COSTLY_WAIT_SECONDS"],
+                                                    budget=budget)
     app.extensions["stashboard.first_renders"] = Limiter(app.config["FIRST_RENDERS"], 0, waiters=0)
 
     @app.before_request
@@ -97,7 +135,7 @@ def register(app):
         if route.costly:
             if not limiter_of(app).admit():
                 shed()
-            request.environ[SLOT_KEY] = True
+            request.environ[SLOT_KEY] = time.monotonic()
 
     @app.after_request
     def never_keep_a_shed_answer(response):
@@ -111,8 +149,9 @@ def register(app):
         """The render is over: its slots are free for the next one."""
         if request.environ.pop(FIRST_KEY, False):
             first_renders_of(app).release()
-        if request.environ.pop(SLOT_KEY, False):
-            limiter_of(app).release()
+        started = request.environ.pop(SLOT_KEY, None)
+        if started is not None:
+            limiter_of(app).release(time.monotonic() - started)
 
 
 def shed():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from handlers.shedding import Limiter, first_renders_of, limiter_of
+from handlers.shedding import Budget, Limiter, first_renders_of, limiter_of
 from tests.fixtures.datastore import make_client
 from tests.test_cache import cache_state, seed
 
@@ -113,6 +113,35 @@ def test_a_request_waits_briefly_for_a_slot_freed_meanwhile_and_only_one_waits()
     waiter.join()
     assert outcomes == [True]
     limiter.release()
+
+
+def test_costly_renders_that_spent_the_time_budget_are_shed_until_it_refills():
+    now = [0.0]
+    budget = Budget(share=0.5, burst=3, clock=lambda: now[0])
+    limiter = Limiter(slots=2, wait=0, budget=budget)
+    assert limiter.admit()
+    limiter.release(seconds=4)  # one long render spends more than the saved-up burst
+    assert not limiter.admit()  # one at a time or not: the budget is spent
+    now[0] += 1.0  # half a second of rendering came back: -1 + 0.5 left
+    assert not limiter.admit()
+    now[0] += 1.5  # 0.25 s left
+    assert limiter.admit()
+    limiter.release(seconds=0.1)
+    now[0] += 60  # a quiet minute refills it no further than the burst
+    assert budget.available() and budget.left == 3
+
+
+def test_a_spent_budget_sheds_costly_pages_while_the_board_still_answers(board):
+    client = make_client(board)
+    budget = limiter_of(board).budget
+    saved = budget.left
+    budget.spend(budget.left + 1000)
+    try:
+        answer = client.get(f"{ADMIN_EVENTS}?start=2004-01-01", status=503)
+        assert int(answer.headers["Retry-After"]) > 0
+        assert client.get("/api/v1/services").json["services"]
+    finally:
+        budget.spend(budget.left - saved)
 
 
 def test_a_costly_render_in_progress_leaves_cheap_requests_answered(board, monkeypatch):

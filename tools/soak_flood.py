@@ -328,6 +328,17 @@ def report(flood, before, after, tracebacks):
     return all(ok for _, ok in checks)
 
 
+def board_is_there(port, busy):
+    """Fail loudly unless the served board holds the busy service's events: a flood of a board
+    that is not there measures cheap 404s, and would pass."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    status, _, size = fetch(connection, f"/api/v1/services/{busy}/events")
+    connection.close()
+    if status != "200" or size < 100_000:
+        raise SystemExit(f"the flood's board is not served as seeded: /api/v1/services/{busy}/events answered "
+                         f"{status} with {size} bytes (delete {STORE.relative_to(ROOT)} to seed it again)")
+
+
 def run():
     """The flood phase: seed, serve, read alone, read under attack, report; answers whether it passed."""
     print(f"\nFlood: {READERS} readers for {BASELINE:.0f} s, then for {ATTACK:.0f} s with an attacker at "
@@ -340,6 +351,7 @@ def run():
     try:
         busy = BUSY
         with serving(env) as (process, port, log):
+            board_is_there(port, busy)
             flood = Flood(port, busy)
             readers = [threading.Thread(target=flood.reader, args=(n,), daemon=True) for n in range(READERS)]
             for thread in readers:  # a few seconds for every reader's first answers (both workers render both)
