@@ -258,7 +258,13 @@ def memory(process, port, ids):
     pages = ["/", "/summary", "/service-lists", "/api/v1/services", "/api/v1/statuses", "/rss", "/atom",
              "/documentation", *(f"/services/{i}" for i in ids), *(f"/api/v1/services/{i}" for i in ids)]
     reads = pages + random.Random(0).choices(pages, k=EXTRA_READS)
-    failed = sum(reply.status != 200 for reply in burst(port, reads))
+    replies = burst(port, reads)
+    # A burst of first renders is partly shed (503, handlers/shedding.py): asked again one at a
+    # time, so the cache is as full as readers would make it.
+    unanswered = [path for path, reply in zip(reads, replies) if reply.status != 200]
+    for _ in range(3):
+        unanswered = [path for path in unanswered if get(port, path).status != 200]
+    failed = len(unanswered)
     rows = [("master" if pid == process.pid else "worker", pid, proc_kb(pid, "status", "VmRSS") / 1024,
              proc_kb(pid, "smaps_rollup", "Pss") / 1024) for pid in process_tree(process.pid)]
     return len(pages), len(reads), failed, rows
