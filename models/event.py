@@ -103,7 +103,7 @@ class Event(ndb.Model):
         try:
             # One event past the page tells whether another follows (Datastore's own "more" cannot:
             # a full page may be the last), in the same query: no second one to ask.
-            found = query.iter(limit=size + 1, produce_cursors=True,
+            found = query.iter(limit=size + 1,
                                start_cursor=ndb.Cursor(urlsafe=cursor) if cursor else None)
             events, after = [], None
             for event in found:
