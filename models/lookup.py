@@ -86,7 +86,6 @@ def newest_since(kind, names, moment, limit):
     """Raw entities of `kind` projected on `names` (the first: a timestamp property) whose
     timestamp is at or after `moment` (naive UTC), newest first, at most `limit` of them.
     A projection on a list property answers one entity per value, as the Datastore does."""
-    context = context_module.get_context()
     query = query_pb2.Query.pb()()
     query.kind.add().name = kind
     for name in names:
@@ -97,6 +96,37 @@ def newest_since(kind, names, moment, limit):
     condition.value.timestamp_value.FromDatetime(moment)
     order = query.order.add()
     order.property.name, order.direction = names[0], query_pb2.PropertyOrder.Direction.DESCENDING
+    return [result.entity for result in _run(query, limit)]
+
+
+def newest_under(ancestor, kind, name, start=None, end=None, cursor=None, limit=100):
+    """Raw entity results (entity and cursor) of `kind` under the key `ancestor`, newest first by
+    the timestamp property `name`, within [start, end] (naive UTC) when given, from `cursor` (the
+    raw bytes of an earlier result's cursor): at most `limit`. A cursor this query did not give is
+    the Datastore's InvalidArgument."""
+    query = query_pb2.Query.pb()()
+    query.kind.add().name = kind
+    conditions = query.filter.composite_filter
+    conditions.op = query_pb2.CompositeFilter.Operator.AND
+    has = conditions.filters.add().property_filter
+    has.property.name, has.op = "__key__", query_pb2.PropertyFilter.Operator.HAS_ANCESTOR
+    has.value.key_value.CopyFrom(_key_pb(ancestor))
+    for moment, op in ((start, "GREATER_THAN_OR_EQUAL"), (end, "LESS_THAN_OR_EQUAL")):
+        if moment is not None:
+            bound = conditions.filters.add().property_filter
+            bound.property.name, bound.op = name, getattr(query_pb2.PropertyFilter.Operator, op)
+            bound.value.timestamp_value.FromDatetime(moment)
+    order = query.order.add()
+    order.property.name, order.direction = name, query_pb2.PropertyOrder.Direction.DESCENDING
+    if cursor:
+        query.start_cursor = cursor
+    return _run(query, limit)
+
+
+def _run(query, limit):
+    """The raw entity results of `query` (a Query protobuf), batch after batch, at most `limit`, in
+    the context's namespace, each RunQuery through NDB's own call."""
+    context = context_module.get_context()
     found = []
     while len(found) < limit:
         query.limit.value = limit - len(found)
@@ -108,7 +138,7 @@ def newest_since(kind, names, moment, limit):
         request = datastore_pb2.RunQueryRequest.wrap(raw)
         metadata = _datastore_api._add_routing_info((), request)
         batch = _datastore_api.make_call("run_query", request, metadata=metadata).result()._pb.batch
-        found.extend(result.entity for result in batch.entity_results)
+        found.extend(batch.entity_results)
         if batch.more_results != query_pb2.QueryResultBatch.MoreResultsType.NOT_FINISHED or not batch.entity_results:
             break
         query.start_cursor = batch.end_cursor
