@@ -1,7 +1,8 @@
 """Reads answered as stored (raw entity protobufs), for the reads made most often: one Lookup
 of hundreds of small documents on every uncached page (the board's rows,
-models/board_index.py), and the page cache's look at recent audit entries every few seconds
-(a projection query: models/audit.py).
+models/board_index.py), the page cache's look at recent audit entries every few seconds
+(a projection query: models/audit.py), and a page of a service's events, hundreds of them
+(models/event.py: half of such a page's CPU went into NDB turning its keys from protobufs).
 
 `ndb.get_multi` makes every key a tasklet of its own, converts every key and every entity
 through three representations and builds a model for each: about 0.4 ms of CPU a key.
