@@ -90,15 +90,17 @@ monitoring-test: $(VENV)/.installed
 # the app reads; both are committed, so a fresh clone and App Engine need no build step.
 BABEL := $(VENV)/bin/pybabel
 LOCALES := fr de es pt_BR ja
+# The catalogues are wrapped at 100 columns: running it again leaves their lines as they are.
+PO_WIDTH := 100
 
 translations: $(VENV)/.installed
-	$(BABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext --no-location --sort-output \
-		--project=Stashboard -o translations/messages.pot .
+	$(BABEL) extract -F babel.cfg -k N_ -k _l -k lazy_gettext -k Text --no-location --sort-output \
+		--width=$(PO_WIDTH) --project=Stashboard -o translations/messages.pot .
 	for locale in $(LOCALES); do \
 		test -f translations/$$locale/LC_MESSAGES/messages.po \
-			|| $(BABEL) init -i translations/messages.pot -d translations -l $$locale; \
+			|| $(BABEL) init -i translations/messages.pot -d translations -l $$locale --width=$(PO_WIDTH); \
 	done
-	$(BABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching --width=$(PO_WIDTH)
 	$(BABEL) compile -d translations --statistics
 
 clean:

@@ -8,6 +8,7 @@ from handlers.context import DATASTORE_ERRORS
 from handlers.responses import json_response
 from handlers.routes import UndeclaredArgument, route_of
 from models import StashboardError
+from models.errors import Text
 
 RETRY_AFTER_SECONDS = 10
 # Tells the page cache (handlers/cache.py) that this 503 is an outage: it may answer the
@@ -61,9 +62,10 @@ def handle_datastore_error(error):
     """The Datastore is away: 503 with Retry-After; a write made nothing (it was one transaction)."""
     current_app.logger.warning("Datastore unavailable on %s %s: %s", request.method, request.path, error)
     if request.method in ("GET", "HEAD"):
-        message = "The status board's data cannot be read right now; please try again in a few seconds."
+        message = Text("The status board's data cannot be read right now; please try again in a few seconds.")
     else:
-        message = "The status board's data cannot be written right now, so nothing was changed; please try again."
+        message = Text("The status board's data cannot be written right now, so nothing was changed; "
+                       "please try again.")
     return handle_http_error(ServiceUnavailable(message), {"Retry-After": str(RETRY_AFTER_SECONDS), OUTAGE_HEADER: "1"})
 
 
@@ -76,7 +78,7 @@ def handle_unexpected(error):
     if isinstance(error, DATASTORE_ERRORS):
         return handle_datastore_error(error)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-    return handle_http_error(InternalServerError("Something went wrong on our side; please try again."))
+    return handle_http_error(InternalServerError(Text("Something went wrong on our side; please try again.")))
 
 
 def render_error_page(code, title, message, headers=None):

@@ -60,11 +60,13 @@ MARKED = (
     N_("none"), N_("minor"), N_("major"), N_("critical"),
     N_("Error"), N_("Bad Request"), N_("Not Found"), N_("Method Not Allowed"), N_("Too Many Requests"),
     N_("Request Entity Too Large"), N_("Internal Server Error"), N_("Service Unavailable"), N_("Forbidden"),
-    # Werkzeug's own 404 text, and the error pages' messages readers meet most (handlers/errors.py).
+    # Werkzeug's own texts readers may meet (the app's own messages are models.errors.Text, extracted
+    # where they are made).
     N_("The requested URL was not found on the server. If you entered the URL manually please check your "
        "spelling and try again."),
-    N_("The status board's data cannot be read right now; please try again in a few seconds."),
-    N_("Something went wrong on our side; please try again."),
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The data value transmitted exceeds the capacity limit."),
 )
 # Lower-cased BCP 47 tags and Babel names of every shipped locale, and its language alone.
 _BY_TAG = {name.lower().replace("_", "-"): name for name in LOCALES}
@@ -135,8 +137,14 @@ def _select_locale():
 def translate(text):
     """`text` (made in code: a banner, a state, an error's message) translated when the catalogues
     know it, as plain text the template escapes: Jinja's `_()` would mark it safe, and an error's
-    message may carry what the reader typed."""
-    return gettext(text) if text else ""
+    message may carry what the reader typed. A models.errors.Text is translated from its template,
+    then filled in with its values again."""
+    if not text:
+        return ""
+    template = getattr(text, "template", None)
+    if template is not None:
+        return gettext(template, **text.values)
+    return gettext(str(text))
 
 
 bp = declare(Blueprint("language", __name__), PRIVATE)

@@ -29,7 +29,7 @@ from werkzeug.routing import RequestRedirect
 
 from handlers.responses import valid_callback
 from models.audit import EVERYTHING as ALL
-from models.errors import PAGE_LINK_INVALID
+from models.errors import PAGE_LINK_INVALID, Text
 from models.series import PERIODS
 
 ROUTE_KEY = "stashboard.route"
@@ -127,7 +127,7 @@ def chart_period(values):
     """The `period` of a chart (24h, 7d or 30d: models/series.py); anything else is refused."""
     value = values[0].strip() if values else ""
     if value and value not in PERIODS:
-        raise ValueError(f"'period' must be one of {', '.join(PERIODS)}.")
+        raise ValueError(Text("'period' must be one of %(periods)s.", periods=", ".join(PERIODS)))
     return [value] if value else []
 
 
@@ -392,5 +392,5 @@ def register(app):
             pairs = route.declared_args(request.environ)
         except ValueError as error:
             request.args = DeclaredArgs()
-            raise BadRequest(str(error)) from None
+            raise BadRequest(error.args[0] if error.args else str(error)) from None  # a Text stays one
         request.args = DeclaredArgs(pairs, route.reads.args, strict=app.testing)

@@ -38,6 +38,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from handlers.cache import REFRESHING
 from handlers.routes import route_of
+from models.errors import Text
 
 SLOT_KEY = "stashboard.costly_slot"
 FIRST_KEY = "stashboard.first_render_slot"
@@ -47,7 +48,7 @@ RETRY_AFTER_SECONDS = 5
 # How many requests may wait for a slot at once: one is enough to keep the slots busy when a
 # render ends; more would hold threads that cheap answers need.
 WAITERS = 1
-SHED_MESSAGE = "The server is busy with other requests; please retry in a few seconds."
+SHED_MESSAGE = Text("The server is busy with other requests; please retry in a few seconds.")
 
 
 class Budget:

@@ -30,7 +30,7 @@ import urllib.parse
 from google.cloud import ndb
 
 from models import signals
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput, NotFound, Text
 from models.readers import CONFIRM_MAX_AGE, CONFIRM_RESEND, EPOCH
 from models.sealed import SealedTextProperty
 from models.subscribers import clean_url, services_of
@@ -58,7 +58,7 @@ SHAPES = {
 # The changes a channel hears of: incidents, status changes and maintenance of the services it chose.
 HEARD_KINDS = ("incident", "status", "maintenance")
 VERIFY_TRIES = 3
-NOT_SUBSCRIBED = "This channel is not subscribed any more (or the link is from an earlier subscription)."
+NOT_SUBSCRIBED = Text("This channel is not subscribed any more (or the link is from an earlier subscription).")
 
 
 def _host_allowed(host, hosts):
@@ -72,14 +72,14 @@ def clean_channel_url(kind, value, any_host=False):
     so a local server can stand in for Slack; the path must still have the chat's shape.
     """
     if kind not in KINDS:
-        raise InvalidInput(f"Choose where to send: one of {', '.join(KINDS)}.")
+        raise InvalidInput(Text("Choose where to send: one of %(kinds)s.", kinds=", ".join(KINDS)))
     url = clean_url(value)
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname.lower()
     if parts.username or parts.password:
-        raise InvalidInput("The URL must not carry a user name or password.")
+        raise InvalidInput(Text("The URL must not carry a user name or password."))
     if parts.scheme != "https" and not any_host:
-        raise InvalidInput("The URL must start with https://.")
+        raise InvalidInput(Text("The URL must start with https://."))
     if kind == "webhook":
         try:
             literal = ipaddress.ip_address(host.strip("[]"))
@@ -87,13 +87,13 @@ def clean_channel_url(kind, value, any_host=False):
             literal = None
         if not any_host and (host == "localhost" or host.endswith(".localhost") or
                              (literal is not None and not literal.is_global)):
-            raise InvalidInput("The URL must name a public host.")
+            raise InvalidInput(Text("The URL must name a public host."))
         return url
     hosts, path, example = SHAPES[kind]
-    if not any_host and (not _host_allowed(host, hosts) or parts.port not in (None, 443)):
-        raise InvalidInput(f"That is not a {KINDS[kind].split(' (')[0]} webhook URL: it looks like {example}.")
-    if not path.fullmatch(parts.path):
-        raise InvalidInput(f"That is not a {KINDS[kind].split(' (')[0]} webhook URL: it looks like {example}.")
+    wrong_host = not any_host and (not _host_allowed(host, hosts) or parts.port not in (None, 443))
+    if wrong_host or not path.fullmatch(parts.path):
+        raise InvalidInput(Text("That is not a %(chat)s webhook URL: it looks like %(example)s.",
+                                chat=KINDS[kind].split(" (")[0], example=example))
     return url
 
 
@@ -167,7 +167,7 @@ class Channel(Subscription):
         url = clean_channel_url(kind, url, any_host)
         service_ids = [] if everything else clean_service_ids(service_ids)
         if not everything and not service_ids:
-            raise InvalidInput("Choose at least one service, or the whole board.")
+            raise InvalidInput(Text("Choose at least one service, or the whole board."))
         key = ndb.Key(cls, channel_id(kind, url))
 
         @ndb.transactional()

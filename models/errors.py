@@ -1,7 +1,24 @@
-"""Errors the models raise; each surface turns them into its own kind of answer."""
+"""Errors the models raise; each surface turns them into its own kind of answer.
+
+A message a reader may meet on a page is a Text: the API answers its English as it is, and a
+page says it in the reader's language (handlers/i18n.py's `translate`; `make translations`
+extracts every `Text("…")` of the files babel.cfg names).
+"""
+
+
+class Text(str):
+    """English text made from a template and its values (`Text("No service '%(name)s'.", name=…)`)
+    that keeps both, so that a page can translate the template and fill it in again. It is a str:
+    every surface that does not translate (the API, logs) uses the English as it is."""
+
+    def __new__(cls, template, **values):
+        text = super().__new__(cls, template % values if values else template)
+        text.template, text.values = template, values
+        return text
+
 
 # A paged list's cursor that no page of it gave (mangled, cut, or another list's).
-PAGE_LINK_INVALID = "That page link is not valid: start again from the first page."
+PAGE_LINK_INVALID = Text("That page link is not valid: start again from the first page.")
 
 
 class StashboardError(Exception):

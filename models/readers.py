@@ -20,7 +20,7 @@ import email_validator
 from google.cloud import ndb
 
 from models import signals
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput, NotFound, Text
 from models.subscription import LINK_EXPIRED, LINK_INVALID, LinkInvalid, Subscription, clean_service_ids  # noqa: F401
 from models.times import utcnow
 
@@ -28,7 +28,7 @@ CONFIRM_MAX_AGE = datetime.timedelta(hours=48)
 # One confirmation message per reader within this window, however often the form is sent.
 CONFIRM_RESEND = datetime.timedelta(hours=1)
 ADDRESS_MAX = 254
-NOT_SUBSCRIBED = "This address is not subscribed any more (or the link is from an earlier subscription)."
+NOT_SUBSCRIBED = Text("This address is not subscribed any more (or the link is from an earlier subscription).")
 # Any date before the first sign-up: `expires` is queried as a range above it, which leaves out
 # confirmed readers (their `expires` is null, which the Datastore sorts before every date).
 EPOCH = datetime.datetime(2000, 1, 1)
@@ -38,13 +38,14 @@ def clean_address(value):
     """The address as email-validator normalises it (syntax only: no DNS from a request), or InvalidInput."""
     text = (value or "").strip()
     if not text:
-        raise InvalidInput("Give an e-mail address.")
+        raise InvalidInput(Text("Give an e-mail address."))
     if len(text) > ADDRESS_MAX:
-        raise InvalidInput(f"An e-mail address has at most {ADDRESS_MAX} characters.")
+        raise InvalidInput(Text("An e-mail address has at most %(num)d characters.", num=ADDRESS_MAX))
     try:
         return email_validator.validate_email(text, check_deliverability=False).normalized
     except email_validator.EmailNotValidError as error:
-        raise InvalidInput(f"That is not an e-mail address we can send to: {error}") from None
+        raise InvalidInput(Text("That is not an e-mail address we can send to: %(reason)s",
+                                reason=str(error))) from None
 
 
 def reader_id(address):
@@ -100,7 +101,7 @@ class Reader(Subscription):
         address = clean_address(address)
         service_ids = [] if everything else clean_service_ids(service_ids)
         if not everything and not service_ids:
-            raise InvalidInput("Choose at least one service, or the whole board.")
+            raise InvalidInput(Text("Choose at least one service, or the whole board."))
         choice = {"everything": bool(everything), "services": service_ids}
         key = ndb.Key(cls, reader_id(address))
 

@@ -24,18 +24,18 @@ KEEP_DAYS = 30
 
 @dataclasses.dataclass(frozen=True)
 class Period:
-    """A chart's span and the width of its buckets: at most 180 points, whatever was stored."""
+    """A chart's span and the width of its buckets: at most 180 points, whatever was stored (pages
+    name it in the reader's language: handlers/site/charts.py)."""
 
     name: str
-    label: str
     span: datetime.timedelta
     bucket: datetime.timedelta
 
 
 PERIODS = {
-    "24h": Period("24h", "24 hours", datetime.timedelta(hours=24), datetime.timedelta(minutes=15)),
-    "7d": Period("7d", "7 days", datetime.timedelta(days=7), datetime.timedelta(hours=1)),
-    "30d": Period("30d", "30 days", datetime.timedelta(days=KEEP_DAYS), datetime.timedelta(hours=4)),
+    "24h": Period("24h", datetime.timedelta(hours=24), datetime.timedelta(minutes=15)),
+    "7d": Period("7d", datetime.timedelta(days=7), datetime.timedelta(hours=1)),
+    "30d": Period("30d", datetime.timedelta(days=KEEP_DAYS), datetime.timedelta(hours=4)),
 }
 
 

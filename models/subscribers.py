@@ -12,7 +12,7 @@ import urllib.parse
 from google.cloud import ndb
 
 from models.base import SluggedModel
-from models.errors import InvalidInput
+from models.errors import InvalidInput, Text
 from models.readers import clean_service_ids
 from models.sealed import SealedTextProperty
 from models.times import utcnow
@@ -27,16 +27,16 @@ def clean_url(value):
     """An absolute http(s) URL with a host, at most URL_MAX characters, or InvalidInput."""
     url = (value or "").strip()
     if not url:
-        raise InvalidInput("'url' is required.")
+        raise InvalidInput(Text("'url' is required."))
     if len(url) > URL_MAX or not url.isprintable() or " " in url:
-        raise InvalidInput(f"'url' must be a URL of at most {URL_MAX} characters, without spaces.")
+        raise InvalidInput(Text("'url' must be a URL of at most %(num)d characters, without spaces.", num=URL_MAX))
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError as error:
-        raise InvalidInput(f"'url' is not a valid URL: {error}.") from error
+        raise InvalidInput(Text("'url' is not a valid URL: %(reason)s.", reason=str(error))) from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("'url' must be an http:// or https:// URL with a host name.")
+        raise InvalidInput(Text("'url' must be an http:// or https:// URL with a host name."))
     return url
 
 

@@ -11,24 +11,25 @@ import secrets
 import itsdangerous
 from google.cloud import ndb
 
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput, NotFound, Text
 from models.service import Service
 
 SERVICES_MAX = 100
 
-LINK_INVALID = "This link is not valid: it may have been cut short or changed. Use the link from the latest message."
-LINK_EXPIRED = "This confirmation link has expired. Sign up again to get a new one."
+LINK_INVALID = Text("This link is not valid: it may have been cut short or changed. "
+                    "Use the link from the latest message.")
+LINK_EXPIRED = Text("This confirmation link has expired. Sign up again to get a new one.")
 
 
 def clean_service_ids(ids):
     """Existing service ids, without repeats, in the order given; an unknown one is InvalidInput."""
     ids = list(dict.fromkeys(str(item).strip() for item in ids if str(item).strip()))
     if len(ids) > SERVICES_MAX:
-        raise InvalidInput(f"Choose at most {SERVICES_MAX} services.")
+        raise InvalidInput(Text("Choose at most %(num)d services.", num=SERVICES_MAX))
     found = Service.get_multi(ndb.Key(Service, item) for item in ids) if ids else []
     missing = [item for item, service in zip(ids, found) if service is None]
     if missing:
-        raise InvalidInput(f"There is no service '{missing[0][:60]}' on this board.")
+        raise InvalidInput(Text("There is no service '%(name)s' on this board.", name=missing[0][:60]))
     return ids
 
 
@@ -41,7 +42,7 @@ class Subscription(ndb.Model):
 
     SALTS = {}
     ACTIVE = "active"
-    NOT_SUBSCRIBED = "This subscription is gone."
+    NOT_SUBSCRIBED = Text("This subscription is gone.")
 
     everything = ndb.BooleanProperty(default=True, indexed=False)
     services = ndb.StringProperty(repeated=True)
@@ -86,7 +87,7 @@ class Subscription(ndb.Model):
         """Change which services it hears of (from its manage page)."""
         service_ids = [] if everything else clean_service_ids(service_ids)
         if not everything and not service_ids:
-            raise InvalidInput("Choose at least one service, or the whole board; or unsubscribe.")
+            raise InvalidInput(Text("Choose at least one service, or the whole board; or unsubscribe."))
 
         @ndb.transactional()
         def txn():

@@ -121,7 +121,7 @@ def test_a_runs_dates_and_words_are_in_the_readers_language(shown):
 
     item = shown.get("/?lang=fr").html.select_one('tr[data-service="web-api"] ol.bar-strip > li')
     first, before = (midnight().date() - datetime.timedelta(days=n) for n in (89, 2))
-    assert item.span.text.startswith(format_interval(first, before, "yMMMd", locale="fr") + ": ")
+    assert item.span.text.startswith(format_interval(first, before, "yMMMd", locale="fr") + " : ")  # French spacing
     assert "No problems" not in item.span.text
 
 

@@ -126,7 +126,7 @@ def maintenance_message(config, notification, reader):
                     for f in ("scheduled_for", "scheduled_until"))
     with force_locale(_language_of(reader)):
         site, what = gettext("%(site)s status", site=config["SITE_NAME"]), gettext("Maintenance")
-        subject = f"[{site}] {what}: {window['title']}"
+        subject = f"[{site}] " + gettext("%(label)s: %(text)s", label=what, text=window["title"])
         if told != "announced":
             subject = "Re: " + subject
         when = gettext("%(start)s to %(end)s", start=_moment(starts), end=_moment(ends)) + " UTC"

@@ -28,6 +28,7 @@ from handlers.auth.forms import LocalSignInForm
 from handlers.routes import SIGN_IN, declare, route_of
 from models import InvalidInput
 from models.credentials import normalize_email
+from models.errors import Text
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -181,9 +182,9 @@ def csrf_failed(error):
     """A write without a valid CSRF token: refused before anything changes."""
     if is_api_request():
         return error_response(400, f"CSRF check failed: {error.description}")
-    return render_error_page(
+    return render_error_page(  # readers meet it too: a subscription page left open too long
         400,
-        "Form expired",
-        "This form's security token is missing or out of date, so nothing was changed. "
-        "Go back, reload the page and try again.",
+        Text("Form expired"),
+        Text("This form's security token is missing or out of date, so nothing was changed. "
+             "Go back, reload the page and try again."),
     )

@@ -7,6 +7,7 @@ import datetime
 from flask import abort
 from werkzeug.routing import IntegerConverter
 
+from models.errors import Text
 from models.times import ONE_DAY
 
 
@@ -42,7 +43,7 @@ class Period:
             start = datetime.datetime(year, month, day)
             return cls(start, start + ONE_DAY, "day")
         except (ValueError, OverflowError):
-            abort(404, "There is no such date.")
+            abort(404, Text("There is no such date."))
 
     @property
     def last_instant(self):

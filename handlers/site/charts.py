@@ -5,12 +5,20 @@ the average as a line, min to max as a band behind it, a gap where nothing was r
 Colours and widths come from the stylesheet's classes (static/css/site.css), as the pages'
 Content-Security-Policy allows no inline style; each chart has a table alternative in the
 template (site/_chart.html).
+
+Its words, figures and times are the reader's language's (handlers/i18n.py): the axis labels
+here, the caption, the periods and the table's figures through the template helpers below.
 """
 
 import dataclasses
+import functools
 import math
 
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import parse_pattern
 from flask import request
+from flask_babel import get_locale, ngettext
 
 
 WIDTH, HEIGHT = 720, 160
@@ -31,8 +39,56 @@ def _nice(value):
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
-def _number(value):
-    return f"{value:g}"
+ENGLISH = Locale.parse("en")
+# CLDR number patterns, parsed once: a 30-day table writes 720 figures.
+WHOLE, ONE_DECIMAL, SIGNIFICANT = (parse_pattern(pattern) for pattern in ("#,##0", "#,##0.0", "@##"))
+
+
+def _locale():
+    """The reader's locale (English outside a request: a chart drawn in a test or a script)."""
+    return get_locale() or ENGLISH
+
+
+def axis_number(value):
+    """An axis' bound as the reader's language writes it: 2,000 (2 000 in French), 0.005 (0,005)."""
+    return (WHOLE if abs(value) >= 1 or value == 0 else SIGNIFICANT).apply(value, _locale())
+
+
+def reading(value):
+    """A figure as read: one decimal, or three significant digits below 1 (an error rate of 0.0042),
+    grouped and pointed the reader's language's way (1,234.5; 1 234,5 in French)."""
+    return (ONE_DECIMAL if abs(value) >= 1 or value == 0 else SIGNIFICANT).apply(value, _locale())
+
+
+def count(value):
+    """A whole number of samples, grouped the reader's language's way."""
+    return WHOLE.apply(value, _locale())
+
+
+@functools.lru_cache(maxsize=512)
+def _date(date, skeleton, english, locale):
+    # A table has up to 180 rows over at most 31 dates: each date is written once (CLDR is slow).
+    return date.strftime(english) if locale == "en" else format_skeleton(skeleton, date, locale=locale)
+
+
+def moment(timestamp, year=True):
+    """A bucket's start as the reader's language writes it, without its zone: 17 May 2024 14:00
+    (17 mai 2024 14:00), or 17 May 14:00 without the year (an axis' ends)."""
+    skeleton, english = ("yMMMd", "%-d %b %Y") if year else ("MMMd", "%-d %b")
+    return f"{_date(timestamp.date(), skeleton, english, str(_locale()))} {timestamp:%H:%M}"
+
+
+def period_name(period, last=False):
+    """A chart's period in the reader's language: 24 hours, 7 days (`last`: last 24 hours); each
+    phrase whole, as languages agree "last" with the unit."""
+    hours = int(period.span.total_seconds()) // 3600
+    if hours < 48:
+        if last:
+            return ngettext("last %(num)d hour", "last %(num)d hours", hours)
+        return ngettext("%(num)d hour", "%(num)d hours", hours)
+    if last:
+        return ngettext("last %(num)d day", "last %(num)d days", hours // 24)
+    return ngettext("%(num)d day", "%(num)d days", hours // 24)
 
 
 @dataclasses.dataclass
@@ -87,8 +143,16 @@ def draw(chart):
     total = sum(bucket.total for bucket in filled)
     count = sum(bucket.count for bucket in filled)
     return Drawing(
-        line=" ".join(line), band=" ".join(band), top=_number(top), floor=_number(floor),
-        first=buckets[0].start.strftime("%-d %b %H:%M"), last=buckets[-1].start.strftime("%-d %b %H:%M"),
+        line=" ".join(line), band=" ".join(band), top=axis_number(top), floor=axis_number(floor),
+        first=moment(buckets[0].start, year=False), last=moment(buckets[-1].start, year=False),
         low=min((bucket.low for bucket in filled), default=None), mean=total / count if count else None,
         high=max((bucket.high for bucket in filled), default=None),
     )
+
+
+def register(app):
+    """The helpers site/_chart.html and the service page write a chart's words and figures with."""
+    app.add_template_filter(reading, "chart_reading")
+    app.add_template_filter(count, "chart_count")
+    app.add_template_filter(moment, "chart_moment")
+    app.add_template_global(period_name)

@@ -10,9 +10,10 @@ from flask import Response, abort, current_app, request, url_for
 from flask_babel import get_locale, gettext
 
 from handlers.i18n import tag
-from handlers.site.filters import localdate
+from handlers.site.filters import labelled, localdate
 
 from models import Snapshot, Event, NotFound, Status
+from models.errors import Text
 
 FEED_SIZE = 20
 FEED_SERVICES_MAX = 50
@@ -39,11 +40,11 @@ def _feed_cards():
     if not names:
         return cards, False, (incidents, windows)
     if len(names) > FEED_SERVICES_MAX:
-        abort(400, f"A feed can follow at most {FEED_SERVICES_MAX} services.")
+        abort(400, Text("A feed can follow at most %(num)d services.", num=FEED_SERVICES_MAX))
     unknown = [name for name in names if name not in cards]
     if unknown:
         shown = unknown[0] if len(unknown[0]) <= 60 else unknown[0][:60] + "…"
-        raise NotFound(f"No service '{shown}'.")
+        raise NotFound(Text("No service '%(name)s'.", name=shown))
     return {name: cards[name] for name in dict.fromkeys(names)}, True, (incidents, windows)
 
 
@@ -81,7 +82,8 @@ def _feed(endpoint):
     feed = FeedGenerator()
     feed.id(url_for(endpoint, _external=True, **query))
     title = gettext("%(site)s status", site=site)
-    title += f": {', '.join(card.name for card in cards.values())}" if filtered else ""
+    if filtered:
+        title = labelled(title, ", ".join(card.name for card in cards.values()))
     feed.title(_clean(title))
     feed.description(gettext("The newest status updates of %(site)s's services.", site=site))
     feed.author({"name": site})
@@ -187,10 +189,10 @@ def _history(endpoint):
         entry.guid(link, permalink=True)
         entry.title(_clean(incident.title))
         entry.link(href=link)
-        told = [f"{gettext(update.state.title())} ({_when(update.at)} UTC): {update.message}"
+        told = [labelled(f"{gettext(update.state.title())} ({_when(update.at)} UTC)", update.message)
                 for update in incident.timeline]
         if incident.postmortem:
-            told.insert(0, f"{gettext('Postmortem')}: {incident.postmortem}")
+            told.insert(0, labelled(gettext("Postmortem"), incident.postmortem))
         _describe(entry, "\n\n".join(told))
         entry.published(_aware(incident.started))
         entry.updated(_aware(incident.updated))

@@ -46,6 +46,11 @@ def duration(delta):
     return " ".join(f"{value} {units[unit]}" for value, unit in parts if value) or f"0 {units['s']}"
 
 
+def labelled(label, text):
+    """`label: text` punctuated the reader's language's way (17 mai 2024 : Down, 2024年5月17日：Down)."""
+    return gettext("%(label)s: %(text)s", label=label, text=text)
+
+
 def period_label(period):
     """How an archive page names its period: 2024, May 2024, Friday 17 May 2024 (Archives' Period.label, localised)."""
     english = {"year": "%Y", "month": "%B %Y", "day": "%A %-d %B %Y"}[period.unit]
@@ -59,13 +64,12 @@ def bar_label(bar):
         status = gettext("No data")
     else:
         status = bar.worst.name if bar.worst else gettext("No problems")
-    label = f"{localdate(bar.date, '%-d %b %Y', 'yMMMd')}: {status}"
     if bar.known and bar.worst is not None:
         if bar.services:
-            label += " " + ngettext("on %(num)d service", "on %(num)d services", bar.services)
+            status += " " + ngettext("on %(num)d service", "on %(num)d services", bar.services)
         else:
-            label += " " + gettext("for %(time)s", time=duration(bar.seconds))
-    return label
+            status += " " + gettext("for %(time)s", time=duration(bar.seconds))
+    return labelled(localdate(bar.date, "%-d %b %Y", "yMMMd"), status)
 
 
 def run_label(run):
@@ -78,7 +82,7 @@ def run_label(run):
         dates = glance.span_text(run.first, run.last)
     else:
         dates = format_interval(run.first, run.last, "yMMMd", locale=get_locale())
-    return f"{dates}: {status}"
+    return labelled(dates, status)
 
 
 @functools.lru_cache(maxsize=256)
@@ -104,6 +108,7 @@ class DayCells:
         self.labels = [(date.strftime("%Y/%m/%d"), _escaped(localdate(date, "%-d %B", "MMMMd"))) for date in dates]
         self.default_icon = default_icon
         self.kinds = {}
+        self.labelled = gettext("%(label)s: %(text)s")  # the pattern once: a board has a cell per service per day
 
     def __call__(self, days, service_url):
         """The <td> cells of one service's `days`, linking below `service_url`."""
@@ -111,9 +116,10 @@ class DayCells:
         cells = []
         for day, (path, shown) in zip(days, self.labels):
             label, icon, level = self._kind(day.worst, day.note)
+            alt = self.labelled % {"label": shown, "text": label}
             cells.append(
                 f'<td class="day{level}"><a href="{base}/{path}" title="{label}">'
-                f'<img src="{icon}" width="16" height="16" alt="{shown}: {label}"></a></td>'
+                f'<img src="{icon}" width="16" height="16" alt="{alt}"></a></td>'
             )
         return Markup("\n".join(cells))
 
@@ -207,6 +213,7 @@ def register(app):
     app.add_template_filter(localdate)
     app.add_template_filter(bar_label)
     app.add_template_global(period_label)
+    app.add_template_global(labelled)
     app.add_template_global(DayCells, "day_cells")
     app.add_template_global(row_markup)
     app.add_template_global(BarStrip(), "bar_strip")

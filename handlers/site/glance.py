@@ -7,8 +7,6 @@ from handlers.routes import BOARD, reads, service_tags
 from handlers.site.views import bp
 from models import Service, Snapshot, glance, uptime, utcnow
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
 
 @bp.get("/uptime")
 @reads(BOARD)
@@ -30,4 +28,4 @@ def _calendar(board, rows, row):
     """The calendar page of `rows` (`row`: the one service's, else the board's)."""
     now = utcnow()
     return render_template("site/uptime.html", board=board, row=row, months=glance.calendar_of(rows, board, now),
-                           weekdays=WEEKDAYS, as_of=now, uptime_rule=uptime.RULE, services=len(rows))
+                           as_of=now, uptime_rule=uptime.RULE, services=len(rows))

@@ -9,12 +9,14 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from handlers import api
 from handlers.bodies import MAX_JSON_DEPTH
+from handlers.i18n import N_
 from handlers.routes import (BOARD, META, NAMES_MAX, SITE, chart_period, comma_set, declare, page_cursor, reads,
                              repeated_set, service_tags)
 from handlers.site import charts, feeds
 from handlers.site.archives import Period
 from handlers.site.reference import api_reference
 from models import LEVELS, Snapshot, Event, Service, ServiceList, glance, uptime, utcnow
+from models.errors import Text
 from models.event import PAGE as EVENTS_PAGE
 from models.metrics import MetricNames
 from models.series import PERIODS, PROBE, SeriesDay
@@ -95,8 +97,8 @@ def archive(service_id, year, month=None, day=None):
 def service_lists():
     """Services filtered by list (`?filter=`) and status (`?status=`), both repeatable."""
     board = Snapshot.now().shown()
-    chosen_lists = _chosen("filter", {lst.slug for lst in board.lists}, "service list")
-    chosen_statuses = _chosen("status", set(board.by_slug), "status")
+    chosen_lists = _chosen("filter", {lst.slug for lst in board.lists}, N_("There is no service list '%(name)s'."))
+    chosen_statuses = _chosen("status", set(board.by_slug), N_("There is no status '%(name)s'."))
     rows = [
         row
         for row in board.rows
@@ -114,12 +116,12 @@ def service_lists():
     )
 
 
-def _chosen(name, known, what):
-    """The values of a repeatable filter argument; an unknown one is a 400."""
+def _chosen(name, known, refusal):
+    """The values of a repeatable filter argument; an unknown one is a 400 saying `refusal` of it."""
     values = {value.strip() for value in request.args.getlist(name) if value.strip()}
     unknown = sorted(values - known)
     if unknown:
-        abort(400, f"There is no {what} '{unknown[0]}'.")
+        abort(400, Text(refusal, name=unknown[0]))
     return values
 
 

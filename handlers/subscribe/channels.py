@@ -10,10 +10,11 @@ from flask import current_app, render_template
 from flask_babel import gettext
 
 import config
-from handlers.subscribe.forms import ButtonForm, ChannelForm, ChoiceForm, SignUpForm
+from handlers.subscribe.forms import EXPIRED, ButtonForm, ChannelForm, ChoiceForm, SignUpForm
 from handlers.subscribe.views import DAY, HOUR, bp, client_address, limit, offer
 from models import InvalidInput
 from models.channels import Channel, channel_id, clean_channel_url
+from models.errors import Text
 from models.readers import CONFIRM_MAX_AGE
 
 MAX_AGE = int(CONFIRM_MAX_AGE.total_seconds())
@@ -37,7 +38,7 @@ def subscribe_channel():
     offer(form)
     settings = current_app.config
     limit("sign-up-client", client_address(), settings["SIGN_UPS_PER_CLIENT_HOUR"], HOUR,
-          "Too many sign-ups from your network in the last hour; please try again later.")
+          Text("Too many sign-ups from your network in the last hour; please try again later."))
 
     def again():
         email_form = SignUpForm(formdata=None)
@@ -100,7 +101,7 @@ def unsubscribe_channel(token):
     """Unsubscribe a channel (the manage page's button): nothing more is sent to it."""
     form = ButtonForm()
     if not form.validate_on_submit():
-        raise InvalidInput("The form has expired; open the manage link again.")
+        raise InvalidInput(EXPIRED)
     channel_of(token, "manage").unsubscribe()
     return render_template("subscribe/done.html", title=gettext("This channel is unsubscribed"),
                            message=gettext("Nothing more will be sent to it. You can subscribe it again at any time."))

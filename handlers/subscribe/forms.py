@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models.channels import KINDS
+from models.errors import Text
 
 SCOPES = [SelectChoice("all", _l("Everything on this board")), SelectChoice("chosen", _l("Only the services I choose"))]
 
@@ -42,3 +43,7 @@ class ChannelForm(ChoiceForm):
 
 class ButtonForm(FlaskForm):
     """A button-only form (confirm): just the CSRF token."""
+
+
+# What a button pressed on a page kept too long says (its CSRF token has expired).
+EXPIRED = Text("The form has expired; open the manage link again.")

@@ -10,11 +10,9 @@ from flask import Response, render_template
 from flask_babel import gettext
 
 from handlers.subscribe.channels import channel_of
-from handlers.subscribe.forms import ButtonForm
+from handlers.subscribe.forms import EXPIRED, ButtonForm
 from handlers.subscribe.views import bp, reader_of
 from models import InvalidInput, privacy
-
-EXPIRED = "The form has expired; open the manage link again."
 
 
 def download(subscriber, name):

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from handlers.routes import SUBSCRIBE, declare
 from handlers.subscribe.forms import ButtonForm, ChannelForm, ChoiceForm, SignUpForm
 from models import InvalidInput, NotFound, Service
+from models.errors import Text
 from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader, clean_address
 
@@ -64,13 +65,13 @@ def subscribe():
         return sign_up_page(form)
     config = current_app.config
     limit("sign-up-client", client_address(), config["SIGN_UPS_PER_CLIENT_HOUR"], HOUR,
-          "Too many sign-ups from your network in the last hour; please try again later.")
+          Text("Too many sign-ups from your network in the last hour; please try again later."))
     if not form.validate_on_submit():
         return sign_up_page(form, 400)
     try:
         address = clean_address(form.email.data)
         limit("sign-up-address", address.lower(), config["SIGN_UPS_PER_ADDRESS_DAY"], DAY,
-              "This address was signed up too often today; please try again tomorrow.")
+              Text("This address was signed up too often today; please try again tomorrow."))
         Reader.sign_up(address, *form.chosen(), locale=str(get_locale()))
     except InvalidInput as error:
         form.form_errors.append(error.message)
@@ -98,7 +99,8 @@ def manage(token):
     """Change which services a subscribed reader hears of, from the link in any message."""
     reader, _ = reader_of(token, "manage")
     if reader.state != "confirmed":
-        raise NotFound("This subscription is not confirmed yet: follow the link in the confirmation message first.")
+        raise NotFound(Text("This subscription is not confirmed yet: follow the link in the confirmation message "
+                            "first."))
     form = ChoiceForm()
     offer(form, reader)
     status = 200
@@ -129,7 +131,7 @@ def unsubscribe(token):
     if request.method == "GET":
         return render_template("subscribe/unsubscribe.html", token=token)
     if request.form and request.form.get("List-Unsubscribe", "One-Click") != "One-Click":
-        abort(400, "A one-click unsubscribe posts List-Unsubscribe=One-Click.")
+        abort(400, Text("A one-click unsubscribe posts List-Unsubscribe=One-Click."))
     reader.unsubscribe()
     return render_template("subscribe/done.html", title=gettext("You are unsubscribed"),
                            message=gettext("Nothing more will be sent to this address. "
