@@ -45,11 +45,8 @@ from tools.emulator import Emulator, EmulatorMissing, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BOARDS = {"A": (20, 1_000), "B": (200, 1_000), "C": (200, 100_000)}  # services, events
-THROUGHPUT_BOARDS = ("A", "B")
-LISTS = ("Core", "Messaging", "Storage", "Networking", "Billing")
-BATCH, DAYS = 500, 30
-STATIC = "/static/css/site.css"
-PAGES = ("/", "/api/v1/services", "/rss")
+THROUGHPUT_BOARDS, LISTS = ("A", "B"), ("Core", "Messaging", "Storage", "Networking", "Billing")
+BATCH, DAYS, STATIC, PAGES = 500, 30, "/static/css/site.css", ("/", "/api/v1/services", "/rss")
 # Warm-ups go out concurrently: sequential ones may all land on one of the two workers.
 ROUNDS, WARMUPS, EXTRA_READS = 15, 16, 1_200
 F1_MB, MEMORY_SHARE = 384, 0.60
@@ -173,11 +170,11 @@ def burst(port, paths):
         return list(pool.map(lambda path: get(port, path), paths))
 
 
-
 def gunicorn_command(port):
     """app.yaml's entrypoint (2 × 4 threads) on `port`, less the control socket every gunicorn shares."""
     return [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
             "--no-control-socket", "main:app"]
+
 
 @contextlib.contextmanager
 def serving(board, cached):
@@ -258,10 +255,8 @@ def memory(process, port, ids):
     pages = ["/", "/summary", "/service-lists", "/api/v1/services", "/api/v1/statuses", "/rss", "/atom",
              "/documentation", *(f"/services/{i}" for i in ids), *(f"/api/v1/services/{i}" for i in ids)]
     reads = pages + random.Random(0).choices(pages, k=EXTRA_READS)
-    replies = burst(port, reads)
-    # A burst of first renders is partly shed (503, handlers/shedding.py): asked again one at a
-    # time, so the cache is as full as readers would make it.
-    unanswered = [path for path, reply in zip(reads, replies) if reply.status != 200]
+    # A burst of first renders is partly shed (503): asked again, the cache fills as readers would fill it.
+    unanswered = [path for path, reply in zip(reads, burst(port, reads)) if reply.status != 200]
     for _ in range(3):
         unanswered = [path for path in unanswered if get(port, path).status != 200]
     failed = len(unanswered)

@@ -51,18 +51,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 READERS, BASELINE, ATTACK = 20, 10.0, 20.0
 READ_PATHS = ("/", "/api/v1/services")
 ATTACK_RATE = 40  # requests per second, whatever the answers
-# Enough threads to keep the rate while answers take many seconds (an attacker does not
-# wait); a request that finds none free waits, and what was never sent is printed.
+# Enough threads to keep the rate while answers take many seconds (an attacker does not wait).
 ATTACKERS = 256
 BUSY, BUSY_EVENTS, CHECK_EVERY = "checkout", 20_000, datetime.timedelta(minutes=30)
 NORMAL = ("Web API", "Website", "Payments", "Email", "SMS")
 STORE = ROOT / ".local" / "flood-board"
 # What the stored board was seeded with: a change here seeds it again.
 SEED = f"1 {BUSY} {BUSY_EVENTS} {CHECK_EVERY} {NORMAL}"
-BATCH = 500
-CHUNK = 64 * 1024
-# Answers are read to the end (a client that stops early frees the server sooner than an
-# attacker would); this only bounds a runaway one.
+BATCH, CHUNK = 500, 64 * 1024
+# Answers are read to the end (as an attacker would); this only bounds a runaway one.
 READ_CAP = 256 * 1024 * 1024
 ATTACK_TIMEOUT, READ_TIMEOUT = 30, 30
 RATIO_TARGET, SLOWEST_TARGET, LARGEST_TARGET, GROWTH_TARGET_MB = 0.7, 2.0, 1024 * 1024, 32
@@ -329,11 +326,8 @@ def report(flood, before, after, tracebacks):
 
 
 def board_is_there(port, busy):
-    """Fail loudly unless the served board holds the busy service's events: a flood of a board
-    that is not there measures cheap 404s, and would pass."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    status, _, size = fetch(connection, f"/api/v1/services/{busy}/events")
-    connection.close()
+    """Fail loudly unless the board is served as seeded (a flood of 404s would pass)."""
+    status, _, size = fetch(http.client.HTTPConnection("127.0.0.1", port, timeout=60), f"/api/v1/services/{busy}/events")
     if status != "200" or size < 100_000:
         raise SystemExit(f"the flood's board is not served as seeded: /api/v1/services/{busy}/events answered "
                          f"{status} with {size} bytes (delete {STORE.relative_to(ROOT)} to seed it again)")
