@@ -181,6 +181,13 @@ def _chooser_links():
             for name, label in LOCALES.items()]
 
 
+def url_language():
+    """`{"lang": tag}` when the page's URL chose its language, else {}: the arguments a form's
+    action keeps, so that its answer is in the same language (no cookie may have been set)."""
+    locale, explicit = locale_of(request.environ)
+    return {"lang": tag(locale)} if explicit else {}
+
+
 def register(app):
     """Set up Flask-Babel on the app's translations, the chooser and the templates' helpers."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
@@ -194,7 +201,7 @@ def register(app):
         """`html_lang`, `html_dir` and the chooser's links for every page."""
         locale = get_locale()
         return {"html_lang": tag(locale), "html_dir": direction(locale), "languages": _chooser_links,
-                "format_decimal": format_decimal}
+                "format_decimal": format_decimal, "url_language": url_language}
 
     @app.after_request
     def vary_on_language(response):

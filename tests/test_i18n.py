@@ -286,3 +286,13 @@ def test_messages_made_in_code_are_translated_on_pages_and_english_in_the_api(bo
     assert "'period' doit être l’une de ces valeurs : 24h, 7d, 30d." in period.html.select_one("main").get_text()
     api = reader(board, accept_language="fr").get("/api/v1/services/web-api/events?cursor=!!", status=400)
     assert api.json["message"] == "That page link is not valid: start again from the first page."
+
+
+def test_a_subscription_form_chosen_in_the_url_answers_in_that_language_without_a_cookie(board):
+    """A reader who came by a `?lang=` link (no cookie, a browser in English) stays in its language."""
+    japanese = reader(board, accept_language="en", remote_addr="10.9.0.4")
+    form = japanese.get("/subscribe?lang=ja").forms[0]
+    assert "lang=ja" in form.action
+    form["email"] = "not an address"
+    page = form.submit(status=400)
+    assert page.html.select_one("html")["lang"] == "ja" and "That is not an e-mail address" not in page.text
