@@ -32,6 +32,8 @@ STATIC = "/static/css/site.css"
 STORM_READS = ["/", "/", "/api/v1/services", "/summary", "/rss"]
 CACHE_STATE = re.compile(r'cache;desc="(\w+)"')
 CONTENTION = {"409", "500", "503"}
+# How long `found` waits before asking again for an event list it was told to retry (handlers/shedding.py).
+SHED_PAUSE = 0.25
 
 
 def percentiles(seconds):
@@ -225,7 +227,10 @@ class Storm:
         for service_id in self.ids:
             path = f"/admin/api/v1/services/{service_id}/events"
             while path:  # every page: a list holds 500 events at most, the older behind `next`
-                _, _, _, data = request(connection, "GET", path)
+                status, _, _, data = request(connection, "GET", path)
+                if status == "503":  # an event list is a costly render: shed while the budget refills
+                    time.sleep(SHED_PAUSE)
+                    continue
                 answer = json.loads(data)
                 seen |= {(service_id, event["message"]) for event in answer["events"]}
                 after = urllib.parse.urlsplit(answer.get("next") or "")
