@@ -27,6 +27,10 @@ notification_committed = _signals.signal("notification-committed", doc="""Sent w
 (a Notification's key) and `kind=` (its kind) once the transaction that enqueued it has committed.""")
 
 
+alerts_received = _signals.signal("alerts-received", doc="""Sent with `key=` (an AlertDelivery's key)
+once a delivery of alerts over many services is recorded, to be applied (workers/alerts.py).""")
+
+
 def namespace_of(key):
     """The sender of a signal about `key`: the Datastore namespace it lives in."""
     return key.namespace() or ""
