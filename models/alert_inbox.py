@@ -158,13 +158,13 @@ def _record(blob, events, event_ids, entry_key):
 
 
 def _change(service, message, status_id, event_id, newest):
-    """The board's preview of the event a service is to get (models/preview.py), worked out on a copy;
-    `newest`: the ids of the events the service's newest may be meanwhile (earlier deliveries')."""
-    after = Service(key=service.key, **service.to_dict())
+    """The board's preview of the event a service is to get (models/preview.py), worked out on the
+    Service as `alerts.preview` read it (never stored); `newest`: the ids of the events the service's
+    newest may be meanwhile (earlier deliveries')."""
     event = Event(key=ndb.Key(Event, event_id, parent=service.key), timestamp=Event.next_time(service),
                   message=message, status=ndb.Key(Status, status_id), informational=False)
-    Event.advance(after, event)
-    return preview.change_of(after, newest)
+    Event.advance(service, event)
+    return preview.change_of(service, newest)
 
 
 def apply(key):

@@ -28,8 +28,8 @@ class AlertPreview(ndb.Model):
 
 
 def change_of(service, newest):
-    """A service's change as the board shows it: its row's fields after an event (`service`, a copy
-    advanced in memory), over a stored row whose newest event is one of `newest` (ids; None: none)."""
+    """A service's change as the board shows it: its row's fields after an event (`service`, advanced
+    in memory), over a stored row whose newest event is one of `newest` (ids; None: none)."""
     day = service.latest["timestamp"][:10]  # the event's ISO date: its rollup's key
     return {"over": newest, "status": service.current_status.id() if service.current_status else None,
             "latest": service.latest, "recent": service.recent[0], "day": [day, service.days[day]]}
