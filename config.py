@@ -130,6 +130,10 @@ def from_environment(env=os.environ, secret_source=None):
         "OUTBOX_BACKOFF_SECONDS": float(env.get("OUTBOX_BACKOFF_SECONDS", "30")),
         "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", "8")),
         "OUTBOX_TIMEOUT_SECONDS": float(env.get("OUTBOX_TIMEOUT_SECONDS", "10")),
+        # How a delivery of alerts over many services, recorded and answered, is applied
+        # (workers/alerts.py): "thread" (a thread of the instance that took it; the default), "request"
+        # (before the answer: tests), "sweep" (only the cron); empty chooses by where it runs.
+        "ALERTS_DISPATCH": env.get("ALERTS_DISPATCH", ""),
         # --- the local development server -------------------------------------
         # Set only by `make run` and `make devserver` (tools/run_local.py, tools/devserver.py):
         # it opens /_tasks/* to anyone and lets webhooks and probes reach local servers. Off

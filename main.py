@@ -12,7 +12,7 @@ from handlers import (admin, api, auth, bodies, cli, errors, hooks, i18n, routes
 from handlers.cache import PageCache
 from handlers.context import ndb_wsgi_middleware
 from models import sealed
-from workers import appengine_mail, channels, mail, notify
+from workers import alerts, appengine_mail, channels, mail, notify
 
 
 def create_app(test_config=None, secret_source=None):
@@ -73,6 +73,8 @@ def create_app(test_config=None, secret_source=None):
     app.extensions["stashboard.mail_dispatcher"] = mail.Dispatcher(app)
     # Verifies readers' own channels (webhook, Slack, Teams, Discord) once they sign up (workers/channels.py).
     app.extensions["stashboard.channel_dispatcher"] = channels.Dispatcher(app)
+    # Applies the alert deliveries recorded before their answer (workers/alerts.py).
+    app.extensions["stashboard.alerts_dispatcher"] = alerts.Dispatcher(app)
 
     # App Engine's front end sets X-Forwarded-Proto; URLs in API bodies use it.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1)

@@ -14,7 +14,7 @@ from handlers.legacy import migrate
 from handlers.routes import TASKS, declare
 from models import SYSTEM_ACTOR, Maintenance, acting_as
 from models.rebuild import rebuild_board
-from workers import channels, mail, notify, probes
+from workers import alerts, channels, mail, notify, probes
 
 bp = Blueprint("tasks", __name__, url_prefix="/_tasks")
 
@@ -54,6 +54,12 @@ def sweep_mail():
 def sweep_channels():
     """Send readers' channels their due verifications (nothing else goes to them before); drop expired ones."""
     return jsonify(channels.sweep(current_app))
+
+
+@bp.get("/alerts/sweep")
+def sweep_alerts():
+    """Apply the alert deliveries recorded before their answer that no instance applied in time."""
+    return jsonify(alerts.sweep())
 
 
 @bp.get("/probes")

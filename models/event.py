@@ -244,27 +244,39 @@ class Event(ndb.Model):
         """Store a new newest event of the service `current` with the status `key` (inside its
         transaction), tell subscribers through the outbox, and update what the service keeps of
         it. `named` is the event's Status when it is at hand; `event_key`, its key if allocated."""
-        timestamp = at or utcnow()
-        previous = current.latest_event
-        if previous is not None and previous.timestamp >= timestamp:
-            if at is not None:
-                raise InvalidInput("A backdated event must be newer than the service's newest event.")
-            timestamp = previous.timestamp + ONE_MICROSECOND
+        timestamp = cls.next_time(current, at)
         placed = {"key": event_key} if event_key is not None else {"parent": current.key}
         event = cls(**placed, timestamp=timestamp, message=message, status=key, informational=informational)
         event.put()
         AuditEntry.record("create", event.key, after=snapshot(event))
         start = current.current_status.id() if current.current_status else None
         outbox.enqueue("status", cls.change_payload(current, event, start, named))
-        current.days = history.with_event(
-            current.days, timestamp.date(), start, None if informational else key.id(), informational, at=timestamp
-        )
+        cls.advance(current, event)
+        return event
+
+    @staticmethod
+    def next_time(current, at=None):
+        """A new newest event's time: `at` (later than the service's newest), else now or just after that one."""
+        timestamp = at or utcnow()
+        previous = current.latest_event
+        if previous is not None and previous.timestamp >= timestamp:
+            if at is not None:
+                raise InvalidInput("A backdated event must be newer than the service's newest event.")
+            timestamp = previous.timestamp + ONE_MICROSECOND
+        return timestamp
+
+    @staticmethod
+    def advance(current, event):
+        """Make `event` the newest of the service `current`: its newest event, status, list of newest
+        events and day rollups (in memory: the caller stores it, or shows it before it is stored)."""
+        start, informational, timestamp = current.current_status, event.informational, event.timestamp
+        current.days = history.with_event(current.days, timestamp.date(), start.id() if start else None,
+                                          None if informational else event.status.id(), informational, at=timestamp)
         current.latest = LatestEvent.of(event).to_json()
         current.recent = [[event.sid, timestamp.isoformat()], *(current.recent or [])][: current.RECENT]
         if not informational:
-            current.current_status = key
+            current.current_status = event.status
         current.updated = timestamp
-        return event
 
     @classmethod
     def post_each(cls, changes, message, only_if=None):

@@ -47,9 +47,9 @@ MAILED_KINDS = ("incident", "maintenance")
 FAN_OUT_PAGE = 100
 
 
-def _committed(key):
-    # The app's dispatcher (workers/notify.py) listens and sets the sending going.
-    signals.notification_committed.send(signals.namespace_of(key), key=key)
+def _committed(key, kind):
+    # The app's dispatchers (workers/notify.py, workers/mail.py) listen and set the sending going.
+    signals.notification_committed.send(signals.namespace_of(key), key=key, kind=kind)
 
 
 class Notification(ndb.Model):
@@ -108,7 +108,7 @@ def enqueue(kind, payload):
     notification = Notification(key=key, kind=kind, payload={**payload, "id": key.id()}, created=now,
                                 mail_pending=kind in MAILED_KINDS)
     notification.put()
-    ndb.get_context().call_on_commit(functools.partial(_committed, key))
+    ndb.get_context().call_on_commit(functools.partial(_committed, key, kind))
     return notification
 
 

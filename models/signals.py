@@ -24,7 +24,11 @@ change_committed = _signals.signal("change-committed", doc="""Sent with `entry=`
 once the transaction that wrote it has committed, in the process that wrote it.""")
 
 notification_committed = _signals.signal("notification-committed", doc="""Sent with `key=`
-(a Notification's key) once the transaction that enqueued it has committed.""")
+(a Notification's key) and `kind=` (its kind) once the transaction that enqueued it has committed.""")
+
+
+alerts_received = _signals.signal("alerts-received", doc="""Sent with `key=` (an AlertDelivery's key)
+once a delivery of alerts over many services is recorded, to be applied (workers/alerts.py).""")
 
 
 def namespace_of(key):

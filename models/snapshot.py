@@ -7,7 +7,8 @@ holds the renders of. Services carry their newest event and day rollups (see
 models/history.py), and the board index (models/board_index.py) holds every
 service's row in a document whose key is known, so neither the number of services nor
 the size of their history changes what a read of the whole board costs: three RPCs (four
-when a service was added since this process's last read).
+when a service was added since this process's last read). What alert deliveries answered but
+not yet applied will change shows in it too, read in the same lookup (models/preview.py).
 """
 
 import copy
@@ -26,6 +27,8 @@ from models.notices import Notices
 from models.service import LatestEvent, Service
 from models.service_list import ServiceList
 from models.look import Look
+from models import preview
+from models.preview import AlertPreview
 from models.status import DEFAULT_FRONT_PAGE, Installation, Status
 from models.times import ONE_DAY, utc_midnight
 
@@ -186,16 +189,18 @@ class Snapshot:
 
     @classmethod
     def _index(cls):
-        """({id: card} of every service, the installation, the notices, the look), in one lookup.
+        """({id: card} of every service, the installation, the notices, the look), in one lookup, with
+        the changes of alert deliveries waiting to be applied.
 
         A board from before the index (until it is indexed, models/rebuild.py) is read
         with a query of its services instead; so is a service whose row is not written yet.
         """
-        rows, (installation, notices, look) = board_index.read(Installation.key_for(), Notices.key_for(),
-                                                               Look.key_for())
+        rows, (installation, notices, look, waiting) = board_index.read(
+            Installation.key_for(), Notices.key_for(), Look.key_for(), AlertPreview.key_for())
         installation, look = installation or Installation(), look or Look(key=Look.key_for())
         if rows is None:
             return {service.slug: Card.of(service) for service in Service.ordered()}, installation, notices, look
+        rows = preview.shown(rows, waiting)  # alerts answered but not yet applied (models/preview.py)
         cards = {}
         for slug, row in rows.items():
             if row is not None:

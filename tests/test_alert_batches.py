@@ -74,11 +74,11 @@ def test_a_chunk_that_meets_concurrent_writes_is_applied_service_by_service_once
     applied = alerts._apply_to_chunk
     refused = []
 
-    def contended(integration, chunk, *rest):
+    def contended(chunk, *rest):
         if len(chunk) > 1:  # as a chunk whose transaction kept meeting a single post would end
             refused.append([service_id for service_id, *_ in chunk])
             raise exceptions.Aborted("too much contention on these datastore entities")
-        return applied(integration, chunk, *rest)
+        return applied(chunk, *rest)
 
     monkeypatch.setattr(alerts, "_apply_to_chunk", contended)
     secret = issue(client.app, "alertmanager")

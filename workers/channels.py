@@ -89,7 +89,11 @@ def sweep(app):
 
 
 class Dispatcher(notify.Dispatcher):
-    """Starts a run once a channel's sign-up commits, as the webhooks' dispatcher does for changes."""
+    """Starts a run once a channel's sign-up commits, as the webhooks' dispatcher does for changes; a run
+    asked for while another waits to start is that one."""
+
+    THREADS = 1
+    COALESCE = True
 
     def start(self):
         """Listen to every namespace; a run is started only for this app's (tests move the app)."""

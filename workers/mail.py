@@ -28,6 +28,7 @@ from babel.dates import format_skeleton
 from flask_babel import force_locale, get_locale, gettext
 
 from models import mailings
+from models.outbox import MAILED_KINDS
 from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader
 from models.signals import mail_due, notification_committed
@@ -190,7 +191,11 @@ def _send_group(config, mailers, notification, readers, claim):
 
 
 class Dispatcher(notify.Dispatcher):
-    """Starts a mail run once a notification (or a sign-up) commits, as the webhooks' dispatcher does."""
+    """Starts a mail run once a notification readers are mailed (or a sign-up) commits, as the webhooks'
+    dispatcher does; a run asked for while another waits to start is that one."""
+
+    THREADS = 1
+    COALESCE = True
 
     def start(self):
         """Listen to every namespace; a run is started only for this app's (tests move the app)."""
@@ -198,9 +203,10 @@ class Dispatcher(notify.Dispatcher):
             signal.disconnect(self.enqueued)
             signal.connect(self.enqueued)
 
-    def enqueued(self, namespace, key=None):
-        """Start a run for this app's namespace only (never raises)."""
-        if namespace == (self.app.config["NDB_NAMESPACE"] or ""):
+    def enqueued(self, namespace, key=None, kind=None):
+        """Start a run for this app's namespace only, and not for a notification nobody is mailed (a
+        status change: an alert storm makes hundreds) (never raises)."""
+        if namespace == (self.app.config["NDB_NAMESPACE"] or "") and kind in (None, *MAILED_KINDS):
             super().enqueued(namespace, key)
 
     def _push_task(self, notification_id):

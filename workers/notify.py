@@ -23,7 +23,6 @@ import hmac
 import json
 import logging
 import concurrent.futures
-import threading
 import time
 
 from flask import current_app
@@ -33,6 +32,7 @@ from models import outbox
 from models.channels import Channel
 from models.signals import notification_committed
 from workers import formats, outbound
+from workers.background import Background
 
 log = logging.getLogger(__name__)
 PARALLEL = 8
@@ -138,9 +138,15 @@ def deliver(app, notification_id):
 class Dispatcher:
     """Sets a committed notification's sending going, the way this app is configured to."""
 
+    # Notifications sent at once by a local run's background threads (workers/background.py).
+    THREADS = 4
+    # Whether a run started meanwhile does what another would (it sweeps everything due): then it is queued once.
+    COALESCE = False
+
     def __init__(self, app):
         self.app = app
         self.tasks_client = None
+        self.background = Background(type(self).__module__, self.THREADS)
         self.start()
 
     def start(self):
@@ -159,14 +165,14 @@ class Dispatcher:
             return "cloud-tasks"
         return "sweep" if config["GAE_ENV"] == "standard" or config.get("TESTING") else "thread"
 
-    def enqueued(self, namespace, key):
+    def enqueued(self, namespace, key, **_):
         """Receive models.signals.notification_committed: set `key`'s sending going (never raises)."""
         try:
             mode = self.mode()
             if mode == "cloud-tasks":
                 self._push_task(key.id())
             elif mode == "thread":
-                threading.Thread(target=self._deliver_in_background, args=(key.id(),), daemon=True).start()
+                self.background.submit(self._deliver_in_background, key.id(), coalesce=self.COALESCE)
         except Exception:  # the sweep will send it; the write must not fail for this
             log.exception("Could not set notification %s going; the sweep will send it", key.id())
 

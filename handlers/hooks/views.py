@@ -7,7 +7,7 @@ from flask import Blueprint, abort, request
 from handlers.auth.credentials import bearer_token
 from handlers.hooks import payloads
 from handlers.responses import json_response
-from models.alerts import apply_alerts
+from models.alert_inbox import receive
 from models.integrations import KINDS, Integration
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -50,7 +50,7 @@ def alertmanager():
     """Prometheus Alertmanager's webhook: firing alerts set their services' status, resolved ones undo it."""
     integration = integration_for("alertmanager")
     alerts = payloads.alertmanager(json_body(), integration.service_label)
-    return answer(alerts, apply_alerts(integration, alerts))
+    return answer(alerts, receive(integration, alerts))
 
 
 @bp.post("/pagerduty")
@@ -61,7 +61,7 @@ def pagerduty():
     if not payloads.pagerduty_signature_ok(integration.signing_secret, raw, request.headers.get("X-PagerDuty-Signature")):
         abort(401, "The X-PagerDuty-Signature header does not match the body and this integration's signing secret.")
     alerts = payloads.pagerduty(json_body())
-    return answer(alerts, apply_alerts(integration, alerts))
+    return answer(alerts, receive(integration, alerts))
 
 
 @bp.post("/generic")
@@ -69,7 +69,7 @@ def generic():
     """Any script: {"service": id or name, "status": a status or severity (up/ok resolves), "message": text}."""
     integration = integration_for("generic")
     alerts = payloads.generic(json_body())
-    return answer(alerts, apply_alerts(integration, alerts), strict=True)
+    return answer(alerts, receive(integration, alerts), strict=True)
 
 
 @bp.post("/nagios")
@@ -77,4 +77,4 @@ def nagios():
     """The shipped Nagios/Icinga notification command: a check's state sets its service's status."""
     integration = integration_for("nagios")
     alerts = payloads.nagios(json_body(), integration.service_label)
-    return answer(alerts, apply_alerts(integration, alerts), strict=True)
+    return answer(alerts, receive(integration, alerts), strict=True)
