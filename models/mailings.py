@@ -21,9 +21,12 @@ from google.cloud import ndb
 from models.outbox import Notification
 from models.times import utcnow
 
-BATCH = 100
-# Messages sent at once, each on its own SMTP connection, and claimed in one transaction.
-GROUP = 10
+# Readers read at once (one query, one read of what was sent to them).
+BATCH = 500
+# Messages sent at once (by default; SMTP sends as many as it has connections, SMTP_CONNECTIONS),
+# each on its own connection, and claimed in one transaction: the claim's three RPCs are shared
+# by the group, and the rate grows with it.
+GROUP = 50
 # What `send` answers for a reader another worker claimed first: nothing was sent.
 SKIPPED = object()
 
@@ -50,16 +53,17 @@ class MailRun(ndb.Model):
         """The run of a notification (a new one when none is stored yet)."""
         return cls.get_by_id(notification_id) or cls(id=notification_id)
 
-    def advance(self, from_cursor, to_cursor, sent):
+    def advance(self, from_cursor, to_cursor, sent, done=None):
         """Move the cursor on after a batch, unless another run moved it first; the last batch ends
-        the run and the notification's mailing. Answers whether this run moved it."""
+        the run and the notification's mailing (`done`: whether this one does; by default, whether
+        there is no next cursor). Answers whether this run moved it."""
 
         @ndb.transactional()
         def txn():
             run = self.key.get() or MailRun(key=self.key)
             if run.done or run.cursor != from_cursor:
                 return False
-            run.cursor, run.sent, run.done = to_cursor, run.sent + sent, to_cursor is None
+            run.cursor, run.sent, run.done = to_cursor, run.sent + sent, to_cursor is None if done is None else done
             entities = [run]
             if run.done:
                 notification = Notification.get_by_id(self.key.id())
@@ -76,7 +80,7 @@ class MailSend(ndb.Model):
     """One notification to one reader: "sent" once claimed (the message's end goes out right after),
     "failed" when the server refused it; "sending" is what earlier versions claimed first."""
 
-    state = ndb.StringProperty(required=True, choices=("sending", "sent", "failed"))
+    state = ndb.TextProperty(required=True, choices=("sending", "sent", "failed"))  # never queried
     at = ndb.DateTimeProperty(required=True, indexed=False)
     error = ndb.TextProperty()
     # The reader it was sent to (also in the key id), indexed so that a reader's records can be
@@ -121,13 +125,15 @@ def to_mail(limit=20):
     return sorted(found, key=lambda n: n.created)
 
 
-def mail_batch(notification, send, batch=None):
+def mail_batch(notification, send, batch=None, ends=None, group=GROUP):
     """Send `notification` to the next batch of confirmed readers who chose one of its services and
-    had confirmed by the time it was made, GROUP at a time: `send(readers, claim)` answers
+    had confirmed by the time it was made, `group` at a time: `send(readers, claim)` answers
     {reader id: None when sent, SKIPPED, why its server refused it, or a Broken}, having called
     `claim(ids)` once the server had those messages but their last line. When a connection broke,
     the batch stops there (raised after the outcomes are noted) and the readers not claimed are
-    sent to by the next run. Answers (how many were sent, whether the mailing is finished)."""
+    sent to by the next run; so it does at `ends` (time.monotonic()), between two groups, the
+    next run going over the batch again (those claimed are skipped). Answers (how many were
+    sent, whether the mailing is finished)."""
     from models.readers import Reader
 
     notification_id = notification.key.id()
@@ -142,8 +148,11 @@ def mail_batch(notification, send, batch=None):
     taken = MailSend.taken(notification_id, [reader.reader_id for reader in readers]) if readers else set()
     readers = [reader for reader in readers if reader.reader_id not in taken]
     sent = 0
-    for start in range(0, len(readers), GROUP):
-        outcomes = send(readers[start:start + GROUP], lambda ids: MailSend.claim(notification_id, ids))
+    for start in range(0, len(readers), group):
+        if start and ends is not None and time.monotonic() >= ends:
+            run.advance(run.cursor, run.cursor, sent, done=False)  # the batch is gone over again
+            return sent, False
+        outcomes = send(readers[start:start + group], lambda ids: MailSend.claim(notification_id, ids))
         broken = None
         for reader_id, outcome in outcomes.items():
             if isinstance(outcome, Broken):
@@ -160,12 +169,12 @@ def mail_batch(notification, send, batch=None):
     return sent, following is None
 
 
-def mail_for(notification, send, seconds, batch=None):
+def mail_for(notification, send, seconds, batch=None, group=GROUP):
     """Mail batch after batch of `notification` for up to `seconds` (a run's share of its request's
-    time). Answers how many were sent."""
+    time), stopping between two groups when they are up. Answers how many were sent."""
     ends = time.monotonic() + seconds
-    sent, done = mail_batch(notification, send, batch)
+    sent, done = mail_batch(notification, send, batch, ends, group)
     while not done and time.monotonic() < ends:
-        more, done = mail_batch(notification, send, batch)
+        more, done = mail_batch(notification, send, batch, ends, group)
         sent += more
     return sent
