@@ -1,9 +1,10 @@
 """Mailing one outbox notification to the readers subscribed by e-mail, a batch at a time.
 
 The notification itself is the one outbox record of the change (models/outbox.py, written in
-the change's transaction, `mail_pending` set). A MailRun keeps the cursor through the
-confirmed readers, so each run of the worker mails one bounded batch and the next run goes on
-from there, and a run goes on batch after batch until its time is up.
+the change's transaction, `mail_pending` set). A MailRun keeps where the mailing has got to in
+the confirmed readers (in id order, a window at a time: Reader.confirmed_window), so each run
+of the worker mails bounded batches and the next run goes on from there, and a run goes on
+batch after batch until its time is up.
 
 Messages go GROUP at a time, and a MailSend per (notification, reader) is claimed, for the
 whole group in one transaction, at the last moment: once the server has each whole message but
@@ -44,6 +45,12 @@ LOG_KEPT_CHARS = 500
 class MailRun(ndb.Model):
     """Where the mailing of one notification has got to; keyed by the notification id."""
 
+    # The reader id (or window end) the next batch starts after, None at the start, and the span
+    # of ids it looks through (Reader.confirmed_window).
+    after = ndb.TextProperty()
+    span = ndb.IntegerProperty(indexed=False)
+    # Where earlier versions kept a query cursor: such a run starts again from the first reader,
+    # those already sent being skipped (MailSend.taken).
     cursor = ndb.TextProperty()
     sent = ndb.IntegerProperty(default=0, indexed=False)
     done = ndb.BooleanProperty(default=False, indexed=False)
@@ -53,17 +60,19 @@ class MailRun(ndb.Model):
         """The run of a notification (a new one when none is stored yet)."""
         return cls.get_by_id(notification_id) or cls(id=notification_id)
 
-    def advance(self, from_cursor, to_cursor, sent, done=None):
-        """Move the cursor on after a batch, unless another run moved it first; the last batch ends
-        the run and the notification's mailing (`done`: whether this one does; by default, whether
-        there is no next cursor). Answers whether this run moved it."""
+    def advance(self, to_after, span, sent, done=None):
+        """Move on after a batch to the readers after `to_after`, unless another run moved first;
+        the last batch ends the run and the notification's mailing (`done`: whether this one does;
+        by default, whether nothing is left, `to_after` None). Answers whether this run moved it."""
+        from_after = self.after
 
         @ndb.transactional()
         def txn():
             run = self.key.get() or MailRun(key=self.key)
-            if run.done or run.cursor != from_cursor:
+            if run.done or run.after != from_after:
                 return False
-            run.cursor, run.sent, run.done = to_cursor, run.sent + sent, to_cursor is None if done is None else done
+            run.after, run.span, run.cursor = to_after, span, None
+            run.sent, run.done = run.sent + sent, to_after is None if done is None else done
             entities = [run]
             if run.done:
                 notification = Notification.get_by_id(self.key.id())
@@ -142,7 +151,7 @@ def mail_batch(notification, send, batch=None, ends=None, group=GROUP):
         return 0, True
     payload = notification.payload
     services = (payload.get("incident") or payload.get("maintenance") or {}).get("services") or []
-    readers, following = Reader.confirmed_page(run.cursor, batch or BATCH)
+    readers, following, span = Reader.confirmed_window(run.after, batch or BATCH, run.span)
     readers = [reader for reader in readers if reader.confirmed is not None
                and reader.confirmed <= notification.created and reader.wants(services)]
     taken = MailSend.taken(notification_id, [reader.reader_id for reader in readers]) if readers else set()
@@ -150,7 +159,7 @@ def mail_batch(notification, send, batch=None, ends=None, group=GROUP):
     sent = 0
     for start in range(0, len(readers), group):
         if start and ends is not None and time.monotonic() >= ends:
-            run.advance(run.cursor, run.cursor, sent, done=False)  # the batch is gone over again
+            run.advance(run.after, run.span, sent, done=False)  # the batch is gone over again
             return sent, False
         outcomes = send(readers[start:start + group], lambda ids: MailSend.claim(notification_id, ids))
         broken = None
@@ -165,7 +174,7 @@ def mail_batch(notification, send, batch=None, ends=None, group=GROUP):
                 sent += outcome is None
         if broken is not None:
             raise broken.error
-    run.advance(run.cursor, following, sent)
+    run.advance(following, span, sent)
     return sent, following is None
 
 

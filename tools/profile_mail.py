@@ -29,23 +29,25 @@ NAMESPACE = "profile-mail"
 
 @contextlib.contextmanager
 def counted(steps):
-    """Count each mailing step's calls and Datastore RPCs into `steps` ({name: [calls, rpcs]})."""
+    """Count each mailing step's calls, Datastore RPCs and seconds into `steps` ({name: [calls, rpcs, seconds]})."""
     from handlers.context import counting_rpcs
     from models import mailings
     from models.readers import Reader
 
     patched = [(mailings.MailSend, "claim"), (mailings.MailSend, "taken"), (mailings.MailSend, "record"),
-               (Reader, "confirmed_page"), (mailings.MailRun, "of"), (mailings.MailRun, "advance")]
+               (Reader, "confirmed_window"), (mailings.MailRun, "of"), (mailings.MailRun, "advance")]
     saved = [(owner, name, owner.__dict__[name]) for owner, name in patched]
 
     def wrap(name, function):
         def step(*args, **kwargs):
+            started = time.perf_counter()
             with counting_rpcs() as stats:
                 try:
                     return function(*args, **kwargs)
                 finally:
                     steps[name][0] += 1
                     steps[name][1] += stats.count
+                    steps[name][2] += time.perf_counter() - started
         return step
 
     for owner, name, original in saved:
@@ -79,7 +81,7 @@ def profile_sweep(app, smtp_port, lines, profiled=True):
     from workers import mail
 
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, SMTP_TLS="none")
-    steps = collections.defaultdict(lambda: [0, 0])
+    steps = collections.defaultdict(lambda: [0, 0, 0.0])
     profile = cProfile.Profile()
     with app.app_context(), ndb_context(app), counted(steps), counting_rpcs() as total:
         started, cpu = time.perf_counter(), time.process_time()
@@ -88,7 +90,7 @@ def profile_sweep(app, smtp_port, lines, profiled=True):
         counts = mail.sweep(app, seconds=600)
         profile.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    steps["whole sweep"] = [1, total.count]
+    steps["whole sweep"] = [1, total.count, seconds]
     out = io.StringIO()
     if profiled:
         stats = pstats.Stats(profile, stream=out)
@@ -142,9 +144,10 @@ def main(readers, lines, profile, group, batch):
               [[name, f"{spent:.1f}", f"{spent / sent * 1000:.2f}"] for name, spent in
                [*used.items(), ("all three", sum(used.values()))]])
         print(f"  two cores give at most {2000 / (sum(used.values()) / sent * 1000):.0f} messages/s at this CPU cost")
-        table("Datastore RPCs by step", ["step", "calls", "RPCs", "RPCs / call", "RPCs / group"],
-              [[name, calls, rpcs, f"{rpcs / max(calls, 1):.1f}", f"{rpcs / groups:.2f}"]
-               for name, (calls, rpcs) in sorted(steps.items())])
+        table("Datastore RPCs and time by step", ["step", "calls", "RPCs", "RPCs / call", "RPCs / group",
+                                                   "seconds", "ms / call"],
+              [[name, calls, rpcs, f"{rpcs / max(calls, 1):.1f}", f"{rpcs / groups:.2f}", f"{spent:.1f}",
+                f"{spent / max(calls, 1) * 1000:.0f}"] for name, (calls, rpcs, spent) in sorted(steps.items())])
         print()
         print(text)
     finally:
