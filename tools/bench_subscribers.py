@@ -10,7 +10,7 @@ In one run, against its own Datastore emulator (in memory, --require_indexes), i
 * mails one incident to every reader with the mail worker (workers/mail.py, run as the cron
   runs it: GET /_tasks/mail/sweep, again and again) in a process of its own, to an SMTP server
   (aiosmtpd) in another process that notes each recipient and discards the message; prints
-  messages per second and the worker's peak memory (ru_maxrss);
+  messages per second and the worker's peak memory (VmHWM);
 * SIGKILLs the worker once the server has KILL_AFTER messages (default a third), starts it
   again, and counts per address: duplicates and losses must both be 0.
 
@@ -21,6 +21,7 @@ average with the machine. Everything it starts is stopped on exit, Ctrl-C includ
 import collections
 import os
 import pathlib
+import re
 import signal
 import statistics
 import subprocess
@@ -98,11 +99,28 @@ def start(command, env, log):
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def reap(process):
-    """Wait for `process`; answers its exit status and peak memory (MB)."""
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+def high_water_mb(pid):
+    """The most memory `pid` has held resident since it started its program (VmHWM), in MB; 0 once it is gone."""
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(found[1]) / 1024 if found else 0.0
+
+
+def watch(process, kill_when=lambda: False):
+    """Wait for `process`, SIGKILLing it once `kill_when()`; answers its exit status and peak memory
+    (MB). Not ru_maxrss: Linux counts in it the memory of this process, which it was forked from."""
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, high_water_mb(process.pid))
+        if kill_when():
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            break
+        time.sleep(0.01)
+    return process.returncode, peak
 
 
 # --- seeding and writing ------------------------------------------------------------------
@@ -208,14 +226,14 @@ def mail_everyone(env, readers, kill_after):
         while "ready" not in (work / "smtp.log").read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         runs = []
+
+        def kill_due():
+            return smtp_log.read_bytes().count(b"\n") >= kill_after
+
         for n in (1, 2):
             started = time.monotonic()
             process = start(["_worker"], env, open(work / f"worker-{n}.log", "w"))
-            if n == 1:
-                while smtp_log.read_bytes().count(b"\n") < kill_after and process.poll() is None:
-                    time.sleep(0.01)
-                os.kill(process.pid, signal.SIGKILL)
-            status, peak = reap(process)
+            status, peak = watch(process, kill_due if n == 1 else lambda: False)
             runs.append({"status": status, "peak_mb": peak, "seconds": time.monotonic() - started,
                          "until": len(received(smtp_log))})
         time.sleep(0.5)  # the server notes the last message after answering it
