@@ -6,8 +6,8 @@ the confirmed readers (in id order, a window at a time: Reader.confirmed_window)
 of the worker mails bounded batches and the next run goes on from there, and a run goes on
 batch after batch until its time is up.
 
-Messages go GROUP at a time, and a MailSend per (notification, reader) is claimed, for the
-whole group in one transaction, at the last moment: once the server has each whole message but
+Messages go a group at a time (as many as the sender has connections), and a MailSend per
+(notification, reader) is claimed, for the whole group in one transaction, at the last moment: once the server has each whole message but
 for the line that ends it (workers/mail.py). A worker killed or cut off before that leaves no
 claim, and the next run sends the message again (the server dropped the unfinished one); once
 claimed, no retry or second worker sends that reader the same change again. A message is lost
