@@ -155,6 +155,9 @@ def from_environment(env=os.environ, secret_source=None):
         "SMTP_TLS": env.get("SMTP_TLS", "").strip().lower(),
         # The most one message may take, connection and all (seconds).
         "SMTP_TIMEOUT_SECONDS": float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
+        # SMTP connections a mail run keeps open, each holding one message of the group claimed at
+        # once: the rate grows with them; a server that allows fewer at once needs this lowered.
+        "SMTP_CONNECTIONS": max(1, int(env.get("SMTP_CONNECTIONS", "50"))),
         "MAIL_FROM": env.get("MAIL_FROM", "Stashboard <status@localhost>"),
         # How mail leaves: "smtp" (the settings above) or "appengine", App Engine's Mail API
         # (workers/appengine_mail.py; app.yaml then needs `app_engine_apis: true`).

@@ -32,6 +32,19 @@ NOT_SUBSCRIBED = Text("This address is not subscribed any more (or the link is f
 # Any date before the first sign-up: `expires` is queried as a range above it, which leaves out
 # confirmed readers (their `expires` is null, which the Datastore sorts before every date).
 EPOCH = datetime.datetime(2000, 1, 1)
+# The id space the mail worker reads readers in windows of (Reader.confirmed_window): places by
+# the first hex digits of an id (a SHA-256), a window's end written as that many digits.
+PLACE_DIGITS = 12
+PLACES = 16 ** PLACE_DIGITS
+
+
+def _place(name):
+    """Where a reader id (or a window's end) falls in the id space, by its first hex digits; None
+    for a name that is not hex."""
+    try:
+        return int(name[:PLACE_DIGITS].ljust(PLACE_DIGITS, "0"), 16)
+    except ValueError:
+        return None
 
 
 def clean_address(value):
@@ -172,11 +185,34 @@ class Reader(Subscription):
             reader.put()
 
     @classmethod
-    def confirmed_page(cls, cursor=None, limit=100):
-        """One page of confirmed readers in key order: (readers, next cursor or None)."""
-        start = ndb.Cursor(urlsafe=cursor) if cursor else None
-        readers, following, more = cls.query(cls.state == "confirmed").fetch_page(limit, start_cursor=start)
-        return readers, (following.urlsafe().decode() if more and following else None)
+    def confirmed_window(cls, after=None, limit=100, span=None):
+        """Confirmed readers in id order after `after` (an id or a window's end; from the first when
+        None), at most `limit`, looked for within `span` places of the id space past it (to the end
+        when None). Answers (readers, where the next window starts or None at the end, its span).
+
+        Reader ids are hashes, spread evenly over the space, so a span that held about `limit`
+        readers holds about as many further on: the next span is sized on this one. A query with
+        both ends costs what it finds (the emulator reads all a query could match before its
+        limit, so paging on with a cursor made each page cost every reader); windows tile the
+        ids in order, whatever their spelling, so none is missed or read twice."""
+        query = cls.query(cls.state == "confirmed")
+        start = 0
+        if after is not None:
+            query, start = query.filter(cls.key > ndb.Key(cls, after)), _place(after)
+        end = None if span is None or start is None or start + span >= PLACES else start + span
+        bound = None if end is None else format(end, f"0{PLACE_DIGITS}x")
+        if bound is not None and (after is None or bound > after):
+            query = query.filter(cls.key <= ndb.Key(cls, bound))
+        else:
+            end = None  # to the end (an id not written in lowercase hex has no place to measure from)
+        readers = query.order(cls.key).fetch(limit)
+        if len(readers) == limit:
+            last = readers[-1].reader_id
+            reached = _place(last)
+            return readers, last, None if reached is None or start is None else max(1, reached - start) * 5 // 4
+        if end is None:
+            return readers, None, None
+        return readers, bound, span * limit // max(len(readers), limit // 4, 1)
 
     @classmethod
     def expire_pending(cls, limit=500):

@@ -79,11 +79,10 @@ def sweep(app):
 def test_one_run_mails_batch_after_batch(app, smtp):
     addresses = seed(app, smtp, 25)
     incident(app)
-    from models.readers import Reader
+    from models import mailings
 
-    real_page = Reader.confirmed_page
-    with mock.patch.object(Reader, "confirmed_page", lambda cursor=None, limit=100: real_page(cursor, min(limit, 10))):
-        assert sweep(app)["sent"] == 25  # three batches of ten in one run
+    with mock.patch.object(mailings, "BATCH", 10):
+        assert sweep(app)["sent"] == 25  # three batches of ten (or more: windows of ids) in one run
     assert smtp.per_address() == dict.fromkeys(addresses, 1)
 
 
@@ -128,3 +127,62 @@ def test_a_reader_claimed_by_another_worker_is_not_sent_twice(app, smtp):
     with ndb_context(app):
         (notification,) = Notification.query().fetch()
         assert not notification.mail_pending
+
+
+def test_a_run_stops_between_two_groups_at_its_time_and_the_next_goes_on(app, smtp):
+    from handlers.context import ndb_context
+    from models.outbox import Notification
+    from workers import mail
+
+    addresses = seed(app, smtp, 7)
+    incident(app)
+    app.config["SMTP_CONNECTIONS"] = 3  # three messages a group
+    with ndb_context(app):
+        # A run whose time is up still sends one group, then stops before the next.
+        assert [mail.sweep(app, seconds=0)["sent"] for _ in range(4)] == [3, 3, 1, 0]
+        (notification,) = Notification.query().fetch()
+        assert not notification.mail_pending
+    assert smtp.per_address() == dict.fromkeys(addresses, 1)
+
+
+def test_an_address_the_server_cannot_take_is_refused_and_the_others_are_sent(app):
+    from handlers.context import ndb_context
+    from models.mailings import MailSend
+    from models.readers import Reader, reader_id
+
+    # An international address, and a server that does not offer SMTPUTF8.
+    with serving(Counter(), enable_SMTPUTF8=False) as plain:
+        addresses = seed(app, plain, 2)
+        with ndb_context(app):
+            reader = Reader.get_by_id(reader_id(addresses[0]))
+            Reader(id=reader_id("josé@example.com"), address="josé@example.com", state="confirmed",
+                   everything=True, nonce="n", created=reader.created, confirmed=reader.confirmed).put()
+        incident(app)
+        assert sweep(app)["sent"] == 2
+        assert sweep(app)["sent"] == 0  # not tried again, and nothing holds the others up
+    assert plain.per_address() == dict.fromkeys(addresses, 1)
+    with ndb_context(app):
+        (send,) = MailSend.query(MailSend.reader == reader_id("josé@example.com")).fetch()
+        assert send.state == "failed" and "international" in send.error
+
+
+def test_a_mailing_reads_each_confirmed_reader_once_window_after_window(app):
+    from google.cloud import ndb
+
+    from handlers.context import ndb_context
+    from models import utcnow
+    from models.readers import Reader, reader_id
+
+    # Ids as the sign-up makes them, and a few no sign-up makes (they are read all the same).
+    confirmed = [reader_id(f"reader{n}@example.com") for n in range(60)] + ["ABC0", "Zed", "~tilde", "0"]
+    pending = [reader_id(f"pending{n}@example.com") for n in range(5)]
+    with ndb_context(app):
+        now = utcnow()
+        ndb.put_multi([Reader(id=rid, address="x@example.com", state="confirmed" if rid in confirmed else "pending",
+                              nonce="n", created=now, confirmed=now) for rid in confirmed + pending])
+        read, after, span, windows = [], None, None, 0
+        while windows == 0 or after is not None:
+            readers, after, span = Reader.confirmed_window(after, 7, span)
+            read.extend(reader.reader_id for reader in readers)
+            windows += 1
+    assert sorted(read) == sorted(confirmed) and windows < 30

@@ -1,7 +1,8 @@
 """Readers' mail through App Engine's Mail API, the second way to send (MAIL_SENDER="appengine").
 
-The messages are the ones SMTP sends (workers/mail.py's `compose`): this adapter hands their
-plain and HTML parts and the headers the Mail API lets an app set to the bundled service
+The messages are the ones SMTP sends (workers/mail.py's `compose`, each reader's copy filled
+in by workers/letters.py and read back here): this adapter hands their plain and HTML parts
+and the headers the Mail API lets an app set to the bundled service
 (`google.appengine.api.mail`, from appengine-python-standard), which needs `app_engine_apis:
 true` in app.yaml and the app wrapped by `wrap_wsgi_app` (main.py does that only when
 MAIL_SENDER asks). Under `make devserver` dev_appserver.py's mail stub takes the messages.
@@ -24,8 +25,9 @@ class MailServiceError(OSError):
     """The Mail API could not take a message: the run stops as it does when an SMTP connection breaks."""
 
 
-def fields(message):
-    """The keyword arguments of `google.appengine.api.mail.EmailMessage` for one composed message."""
+def fields(outgoing):
+    """The keyword arguments of `google.appengine.api.mail.EmailMessage` for one message (an Outgoing)."""
+    message = outgoing.message()
     found = {"sender": message["From"], "to": message["To"], "subject": message["Subject"],
              "body": message.get_body(("plain",)).get_content()}
     html = message.get_body(("html",))
@@ -65,6 +67,8 @@ class AppEngineMailers:
     takes a message in one call, so there is no moment when it holds all but the last line; the
     readers are claimed first, then each is sent, so a worker killed between the two loses those
     messages rather than sending any twice."""
+
+    group = 10  # messages claimed at once: a worker killed mid-group loses at most the rest of them
 
     def __init__(self, config):
         self.mailer = AppEngineMailer(config)

@@ -3,12 +3,15 @@ maintenance windows announced, about to start, started, updated and over.
 
 Sent over SMTP unless MAIL_SENDER chooses App Engine's Mail API (workers/appengine_mail.py).
 SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, MAIL_FROM; SMTP_TLS "starttls",
-"ssl" or "none") with the standard library's smtplib, ten connections per run (incident and
-maintenance mail goes ten messages at once: models/mailings.py), each message given at most
-SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
+"ssl" or "none") with the standard library's smtplib, SMTP_CONNECTIONS connections per run
+(incident and maintenance mail goes as many messages at once: models/mailings.py), each message
+given at most SMTP_TIMEOUT_SECONDS in all (not per socket operation). Every message is plain
 text and HTML (templates/mail/), carries a manage link and the one-click unsubscribe headers
 of RFC 8058 (confirmations carry only their own link: nothing else goes to an unconfirmed
 address), and the messages about one incident (or maintenance window) form one thread.
+
+A notification is written once per language its readers read, per run (a Letter,
+workers/letters.py), and each reader's copy fills in its address, its id and its links.
 
 Runs are started the way the webhooks' are (workers/notify.py): a Cloud Tasks task on App
 Engine, a background thread locally, and the cron sweep (/_tasks/mail/sweep) as the safety net
@@ -16,7 +19,6 @@ and in tests. Each run also deletes unconfirmed sign-ups past their time and spe
 """
 
 import datetime
-import email.message
 import email.utils
 import functools
 import logging
@@ -32,8 +34,8 @@ from models.outbox import MAILED_KINDS
 from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader
 from models.signals import mail_due, notification_committed
-from workers import appengine_mail, notify
-from workers.smtp import POLICY, Mailer, Mailers
+from workers import appengine_mail, letters, notify
+from workers.smtp import Mailer, Mailers
 
 log = logging.getLogger(__name__)
 NOTIFICATIONS_PER_RUN = 5
@@ -54,31 +56,30 @@ def _domain(config):
     return email.utils.parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
 
 
-def compose(config, reader, subject, template, unsubscribe=True, headers=None, **context):
-    """A multipart (text, HTML) message to `reader` from templates/mail/<template>.txt and .html."""
-    secret = config["SECRET_KEY"]
-    manage = url_for("subscribe.manage", token=reader.token(secret, "manage"), _external=True)
-    one_click = url_for("subscribe.unsubscribe", token=reader.token(secret, "manage"), _external=True)
+def compose(config, subject, template, unsubscribe=True, headers=None, **context):
+    """A multipart (text, HTML) Letter from templates/mail/<template>.txt and .html, for every reader
+    it goes to: its manage and one-click unsubscribe links carry letters.TOKEN, and `headers` may
+    carry letters.READER (workers/letters.py fills both in for each reader)."""
+    manage = url_for("subscribe.manage", token=letters.TOKEN, _external=True)
+    one_click = url_for("subscribe.unsubscribe", token=letters.TOKEN, _external=True)
     context = {**context, "manage_url": manage, "unsubscribe_url": one_click, "site_name": config["SITE_NAME"]}
-    message = email.message.EmailMessage(policy=POLICY)
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = reader.address
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate(usegmt=True)
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in (headers or {}).items():
-        message[name] = value
-    if "Message-ID" not in message:
-        message["Message-ID"] = email.utils.make_msgid(domain=_domain(config))
+    written = {"Subject": subject, "Date": email.utils.formatdate(usegmt=True), "Auto-Submitted": "auto-generated",
+               **(headers or {})}
+    if "Message-ID" not in written:
+        written["Message-ID"] = email.utils.make_msgid(idstring=letters.READER, domain=_domain(config))
     if unsubscribe:
-        message["List-Unsubscribe"] = f"<{one_click}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(render_template(f"mail/{template}.txt", **context))
-    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
-    return message
+        written["List-Unsubscribe"] = f"<{one_click}>"
+        written["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return letters.Letter(config["MAIL_FROM"], written, render_template(f"mail/{template}.txt", **context),
+                          render_template(f"mail/{template}.html", **context))
 
 
-def _language_of(reader):
+def copy_for(config, letter, reader):
+    """`reader`'s copy of `letter` (an Outgoing)."""
+    return letter.copy_for(reader.address, reader.reader_id, reader.token(config["SECRET_KEY"], "manage"))
+
+
+def language_of(reader):
     """The language of a reader's messages: the one it signed up in (English for older readers)."""
     return getattr(reader, "locale", None) or "en"
 
@@ -86,52 +87,54 @@ def _language_of(reader):
 def confirmation(config, reader):
     """The message asking a reader to confirm (the only one an unconfirmed address ever gets)."""
     link = url_for("subscribe.confirm", token=reader.token(config["SECRET_KEY"], "confirm"), _external=True)
-    with force_locale(_language_of(reader)):
+    with force_locale(language_of(reader)):
         subject = gettext("Confirm your subscription to %(site)s status", site=config["SITE_NAME"])
-        return compose(config, reader, subject, "confirm",
-                       unsubscribe=False, confirm_url=link, hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+        letter = compose(config, subject, "confirm", unsubscribe=False, confirm_url=link,
+                         hours=int(CONFIRM_MAX_AGE.total_seconds() // 3600))
+    return copy_for(config, letter, reader)
 
 
-def incident_message(config, notification, reader):
-    """The message about one incident update; updates after the first reply to the first (one thread)."""
+def incident_letter(config, notification, language):
+    """The message about one incident update, in `language`; updates after the first reply to the
+    first (one thread per reader)."""
     payload = notification.payload
     incident, update = payload["incident"], payload["update"]
     domain = _domain(config)
-    root = f"<incident-{incident['id']}.{reader.reader_id}@{domain}>"
+    root = f"<incident-{incident['id']}.{letters.READER}@{domain}>"
     number = update.get("number") or 1
     headers = {"Message-ID": root} if number == 1 else {
-        "Message-ID": f"<incident-{incident['id']}-{number}.{reader.reader_id}@{domain}>",
+        "Message-ID": f"<incident-{incident['id']}-{number}.{letters.READER}@{domain}>",
         "In-Reply-To": root, "References": root}
     link = url_for("site.incident", incident_id=incident["id"], _external=True)
-    with force_locale(_language_of(reader)):
+    with force_locale(language):
         site = gettext("%(site)s status", site=config["SITE_NAME"])
         subject = f"[{site}] {incident['title']}"
         if number > 1:
             subject = "Re: " + subject  # mail readers thread on "Re: " whatever the language
-        return compose(config, reader, subject, "incident", headers=headers, incident=incident, update=update,
+        return compose(config, subject, "incident", headers=headers, incident=incident, update=update,
                        incident_url=link)
 
 
-def maintenance_message(config, notification, reader):
+def maintenance_letter(config, notification, language):
     """The message telling one step of a maintenance window (announced, reminder, started, an update,
-    completed, cancelled); those after the announcement reply to it (one thread per window)."""
+    completed, cancelled), in `language`; those after the announcement reply to it (one thread per window)."""
     payload = notification.payload
     window, told, update = payload["maintenance"], payload.get("told", "announced"), payload.get("update")
     domain = _domain(config)
-    root = f"<maintenance-{window['id']}.{reader.reader_id}@{domain}>"
+    root = f"<maintenance-{window['id']}.{letters.READER}@{domain}>"
     headers = {"Message-ID": root} if told == "announced" else {
-        "Message-ID": f"<maintenance-{window['id']}-{told}.{reader.reader_id}@{domain}>",
+        "Message-ID": f"<maintenance-{window['id']}-{told}.{letters.READER}@{domain}>",
         "In-Reply-To": root, "References": root}
     link = url_for("site.maintenance", maintenance_id=window["id"], _external=True)
     starts, ends = (datetime.datetime.fromisoformat(window[f].removesuffix("Z"))
                     for f in ("scheduled_for", "scheduled_until"))
-    with force_locale(_language_of(reader)):
+    with force_locale(language):
         site, what = gettext("%(site)s status", site=config["SITE_NAME"]), gettext("Maintenance")
         subject = f"[{site}] " + gettext("%(label)s: %(text)s", label=what, text=window["title"])
         if told != "announced":
             subject = "Re: " + subject
         when = gettext("%(start)s to %(end)s", start=_moment(starts), end=_moment(ends)) + " UTC"
-        return compose(config, reader, subject, "maintenance", headers=headers, window=window, told=told,
+        return compose(config, subject, "maintenance", headers=headers, window=window, told=told,
                        update=update, when=when, maintenance_url=link)
 
 
@@ -142,7 +145,7 @@ def _moment(moment):
     return f"{day} {moment:%H:%M}"
 
 
-MESSAGES = {"incident": incident_message, "maintenance": maintenance_message}
+LETTERS = {"incident": incident_letter, "maintenance": maintenance_letter}
 
 
 def _base_url(app):
@@ -169,12 +172,12 @@ def sweep(app, seconds=RUN_SECONDS):
                     Reader.confirmation_failed(reader.key)
                     raise
             ends = time.monotonic() + seconds
-            for notification in mailings.to_mail(NOTIFICATIONS_PER_RUN):
+            for n, notification in enumerate(mailings.to_mail(NOTIFICATIONS_PER_RUN)):
                 left = ends - time.monotonic()
-                if left <= 0:
+                if n and left <= 0:  # a run sends at least one group, however late it is
                     break
                 counts["sent"] += mailings.mail_for(notification, functools.partial(
-                    _send_group, app.config, mailers, notification), left)
+                    _send_group, app.config, mailers, _Letters(app.config, notification)), left, group=mailers.group)
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]
@@ -184,10 +187,28 @@ def sweep(app, seconds=RUN_SECONDS):
     return counts
 
 
-def _send_group(config, mailers, notification, readers, claim):
-    """Compose `notification` for each of `readers` and send them as one group (Mailers.send)."""
-    message = MESSAGES[notification.kind]
-    return mailers.send({reader.reader_id: message(config, notification, reader) for reader in readers}, claim)
+class _Letters(dict):
+    """A notification's letter in each of its readers' languages, each written the first time one is asked."""
+
+    def __init__(self, config, notification):
+        super().__init__()
+        self.config, self.notification = config, notification
+
+    def __missing__(self, language):
+        self[language] = LETTERS[self.notification.kind](self.config, self.notification, language)
+        return self[language]
+
+
+def _send_group(config, mailers, letters_by_language, readers, claim):
+    """Each of `readers`' copy of the notification's letter, sent as one group (Mailers.send); a copy
+    that cannot be written (an address no header can hold) is that reader's refusal."""
+    copies, refused = {}, {}
+    for reader in readers:
+        try:
+            copies[reader.reader_id] = copy_for(config, letters_by_language[language_of(reader)], reader)
+        except ValueError as error:
+            refused[reader.reader_id] = f"refused: {error}"
+    return {**mailers.send(copies, claim), **refused} if copies else refused
 
 
 class Dispatcher(notify.Dispatcher):

@@ -2,13 +2,11 @@
 maintenance mail goes through (Mailers), claiming each reader only once the server holds all of
 its message but the last line (models/mailings.py says why).
 
-Each message is given at most SMTP_TIMEOUT_SECONDS in all (workers/outbound.py's Deadline), not
-per socket operation. POLICY writes messages with each header's class made once.
+Each message (an Outgoing of workers/letters.py: envelope and bytes) is given at most
+SMTP_TIMEOUT_SECONDS in all (workers/outbound.py's Deadline), not per socket operation.
 """
 
 import concurrent.futures
-import email.headerregistry
-import email.policy
 import logging
 import re
 import smtplib
@@ -64,7 +62,7 @@ class Mailer:
         try:
             if self.smtp is None:
                 self._open()
-            return None if self._start(message) else f"refused: {message['To']}"[:500]
+            return self._start(message)
         except (OSError, smtplib.SMTPException):
             self.hang_up()  # it may be mid-message, where a QUIT would be taken for its text
             raise
@@ -96,32 +94,30 @@ class Mailer:
             raise
 
     def _start(self, message):
-        """MAIL, RCPT, DATA and the message but its ending line (as smtplib's send_message, cut
-        short). Answers False when the server refused the recipient (nothing was sent)."""
+        """MAIL, RCPT, DATA and the message (an Outgoing) but its ending line (as smtplib's send_message,
+        cut short). Answers None, or why the recipient cannot be sent to (nothing was sent)."""
         smtp = self.smtp
         smtp.ehlo_or_helo_if_needed()
-        sender = email.utils.parseaddr(message["From"])[1]
-        recipient = message["To"]
-        options, policy = (), message.policy.clone(linesep="\r\n")
-        if not (sender + recipient).isascii():
+        options = ()
+        if not (message.sender + message.recipient).isascii():
             if not smtp.has_extn("smtputf8"):
-                raise smtplib.SMTPNotSupportedError("The SMTP server does not take international addresses.")
-            options, policy = ("SMTPUTF8", "BODY=8BITMIME"), policy.clone(utf8=True)
-        code, reply = smtp.mail(sender, options)
+                return "refused: the SMTP server does not take international addresses"
+            options = ("SMTPUTF8", "BODY=8BITMIME")
+        code, reply = smtp.mail(message.sender, options)
         if code != 250:
             smtp.rset()
-            raise smtplib.SMTPSenderRefused(code, reply, sender)
-        code, reply = smtp.rcpt(recipient)
+            raise smtplib.SMTPSenderRefused(code, reply, message.sender)
+        code, reply = smtp.rcpt(message.recipient)
         if code not in (250, 251):
             smtp.rset()
-            return False
+            return f"refused: {message.recipient}"[:500]
         code, reply = smtp.docmd("data")
         if code != 354:
             smtp.rset()
             raise smtplib.SMTPDataError(code, reply)
-        data = LEADING_DOT.sub(b"..", message.as_bytes(policy=policy))
+        data = LEADING_DOT.sub(b"..", message.data)
         smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
-        return True
+        return None
 
     def hang_up(self):
         """Drop the connection mid-message (the server discards what it got); the next send opens another."""
@@ -143,7 +139,7 @@ class Mailer:
 
 
 class Mailers:
-    """mailings.GROUP connections, through which a group of messages goes at once.
+    """SMTP_CONNECTIONS connections, through which a group of as many messages goes at once.
 
     Each message is begun on its own connection (all of them at once), then the readers whose
     message the server has but for its last line are claimed in one transaction
@@ -153,11 +149,12 @@ class Mailers:
     """
 
     def __init__(self, config):
-        self.connections = [Mailer(config) for _ in range(mailings.GROUP)]
-        self.pool = concurrent.futures.ThreadPoolExecutor(len(self.connections))
+        self.connections = [Mailer(config) for _ in range(config["SMTP_CONNECTIONS"])]
+        self.group = len(self.connections)  # messages per send: one on each connection (each opened when first used)
+        self.pool = concurrent.futures.ThreadPoolExecutor(self.group)
 
     def send(self, messages, claim):
-        """Send {reader id: message} (at most GROUP); `claim(ids)` answers the ids this run may finish.
+        """Send {reader id: message} (at most `group`); `claim(ids)` answers the ids this run may finish.
         Answers {reader id: None when sent, SKIPPED, why it was refused, or mailings.Broken}."""
         ids = list(messages)
         begun = dict(zip(ids, self.pool.map(lambda pair: _outcome(pair[0].begin, pair[1]),
@@ -199,21 +196,3 @@ def _outcome(function, *args):
         return function(*args)
     except (OSError, smtplib.SMTPException) as error:
         return error
-
-
-class _HeaderClasses(email.headerregistry.HeaderRegistry):
-    """The standard header registry, each header's class made once: the registry makes a new
-    class every time a header is set, a tenth of the time composing a message took."""
-
-    def __init__(self):
-        super().__init__()
-        self.made = {}
-
-    def __getitem__(self, name):
-        key = name.lower()
-        if key not in self.made:
-            self.made[key] = super().__getitem__(name)
-        return self.made[key]
-
-
-POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
