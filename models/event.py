@@ -3,7 +3,6 @@
 import dataclasses
 import datetime
 import functools
-import re
 
 from google.api_core import exceptions
 from google.cloud import ndb
@@ -12,36 +11,13 @@ from models import audit, history, lookup, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardMembers, BoardRow, row_of
 from models.errors import PAGE_LINK_INVALID, InvalidInput, NotFound
-from models.fields import ID_MAX, MESSAGE_MAX, clean_text, numeric_id, parse_bool
+from models.fields import MESSAGE_MAX, clean_text, legacy_event_id, numeric_id, parse_bool
 from models.service import LatestEvent, Service
 from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
 PAGE = 500  # the most events one answer (API list, archive page) holds; older ones are a `next` page away
-# A Stashboard 1.x event id: its root key, URL-safe base64 without padding (str(db.Key)).
-LEGACY_SID = re.compile(r"^[A-Za-z0-9_-]{10,400}$")
-
-
-def legacy_event_id(sid):
-    """The numeric id inside a Stashboard 1.x event id, or None for anything else.
-
-    The old app published `str(db.Key)` of its root Event entities as their sids; a
-    migrated event keeps that numeric id under its service (models/legacy.py), so links
-    and scripts holding an old sid still find it. The app id inside the old sid is not
-    compared: it is the same project, however App Engine spelt it then (`s~`, `e~`).
-    """
-    if not LEGACY_SID.match(sid):
-        return None
-    try:
-        pairs = ndb.Key(urlsafe=sid).pairs()
-    except Exception:  # noqa: BLE001 - any undecodable text is simply not an old sid
-        return None
-    if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= ID_MAX:
-        return pairs[0][1]
-    return None
-
-
 @dataclasses.dataclass(frozen=True)
 class Appended:
     """What appending an event leaves at hand, so that a reply needs no second read: the

@@ -2,6 +2,7 @@
 
 import re
 
+from google.cloud import ndb
 from slugify import slugify
 
 from models.errors import InvalidInput, NotFound
@@ -117,3 +118,26 @@ def get_by_slug(model, slug, label):
             return entity
     shown = slug if len(slug) <= 60 else slug[:60] + "…"
     raise NotFound(f"No {label} '{shown}'.")
+
+
+# A Stashboard 1.x event id: its root key, URL-safe base64 without padding (str(db.Key)).
+LEGACY_SID = re.compile(r"^[A-Za-z0-9_-]{10,400}$")
+
+
+def legacy_event_id(sid):
+    """The numeric id inside a Stashboard 1.x event id, or None for anything else.
+
+    The old app published `str(db.Key)` of its root Event entities as their sids; a
+    migrated event keeps that numeric id under its service (models/legacy.py), so links
+    and scripts holding an old sid still find it. The app id inside the old sid is not
+    compared: it is the same project, however App Engine spelt it then (`s~`, `e~`).
+    """
+    if not LEGACY_SID.match(sid):
+        return None
+    try:
+        pairs = ndb.Key(urlsafe=sid).pairs()
+    except Exception:  # noqa: BLE001 - any undecodable text is simply not an old sid
+        return None
+    if len(pairs) == 1 and pairs[0][0] == "Event" and isinstance(pairs[0][1], int) and 0 < pairs[0][1] <= ID_MAX:
+        return pairs[0][1]
+    return None
