@@ -158,6 +158,8 @@ def from_environment(env=os.environ, secret_source=None):
         # SMTP connections a mail run keeps open, each holding one message of the group claimed at
         # once: the rate grows with them; a server that allows fewer at once needs this lowered.
         "SMTP_CONNECTIONS": max(1, int(env.get("SMTP_CONNECTIONS", "50"))),
+        # The provider's sending limit, messages a second per mail run (either sender); 0: none.
+        "MAIL_RATE": max(0.0, float(env.get("MAIL_RATE") or 0)),
         "MAIL_FROM": env.get("MAIL_FROM", "Stashboard <status@localhost>"),
         # How mail leaves: "smtp" (the settings above) or "appengine", App Engine's Mail API
         # (workers/appengine_mail.py; app.yaml then needs `app_engine_apis: true`).

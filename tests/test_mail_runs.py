@@ -186,3 +186,30 @@ def test_a_mailing_reads_each_confirmed_reader_once_window_after_window(app):
             read.extend(reader.reader_id for reader in readers)
             windows += 1
     assert sorted(read) == sorted(confirmed) and windows < 30
+
+
+def test_the_providers_rate_is_kept_in_groups_of_at_most_a_seconds_worth():
+    from workers.mail import Pace
+
+    now, slept = [0.0], []
+    pace = Pace(5, clock=lambda: now[0], sleep=lambda seconds: (slept.append(seconds), now.__setitem__(0, now[0] + seconds)))
+    assert pace.group == 5
+    for count in (5, 5, 2):
+        pace.wait(count)
+    assert slept == [1.0, 1.0]  # 12 messages at 5 a second: the second and third groups wait
+    unlimited = Pace(0, clock=lambda: now[0], sleep=slept.append)
+    unlimited.wait(1000)
+    assert unlimited.group == float("inf") and slept == [1.0, 1.0]
+
+
+def test_a_run_with_a_mail_rate_sends_everyone_no_faster_than_it(app, smtp):
+    addresses = seed(app, smtp, 12)
+    app.config["MAIL_RATE"] = 5
+    incident(app)
+    slept = []
+    with mock.patch("workers.mail.time.sleep", slept.append):
+        assert sweep(app)["sent"] == 12
+    assert smtp.per_address() == dict.fromkeys(addresses, 1)
+    # Groups of 5, 5 and 2 (sleeping is skipped here): the second is due 1 s after the first, the
+    # third 2 s after it.
+    assert len(slept) == 2 and 0.5 < slept[0] <= 1.0 and 1.5 < slept[1] <= 2.0

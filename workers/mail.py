@@ -160,12 +160,14 @@ def sweep(app, seconds=RUN_SECONDS):
     never raised)."""
     counts = {"expired": Reader.expire_pending(), "counters": Hits.sweep(), "confirmations": 0, "sent": 0}
     mailer, mailers = mailers_for(app.config)
+    pace = Pace(app.config["MAIL_RATE"])
     try:
         with app.test_request_context("/", base_url=_base_url(app)):
             for found in Reader.confirmations_due():
                 reader = Reader.take_confirmation(found.key)
                 if reader is None:
                     continue
+                pace.wait(1)
                 try:
                     counts["confirmations"] += not mailer.send(confirmation(app.config, reader))
                 except (OSError, smtplib.SMTPException):
@@ -177,7 +179,8 @@ def sweep(app, seconds=RUN_SECONDS):
                 if n and left <= 0:  # a run sends at least one group, however late it is
                     break
                 counts["sent"] += mailings.mail_for(notification, functools.partial(
-                    _send_group, app.config, mailers, _Letters(app.config, notification)), left, group=mailers.group)
+                    _send_group, app.config, mailers, _Letters(app.config, notification), pace), left,
+                    group=min(mailers.group, pace.group))
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Sending mail stopped (the next run goes on): %s", error)
         counts["error"] = f"{type(error).__name__}: {error}"[:500]
@@ -199,16 +202,39 @@ class _Letters(dict):
         return self[language]
 
 
-def _send_group(config, mailers, letters_by_language, readers, claim):
-    """Each of `readers`' copy of the notification's letter, sent as one group (Mailers.send); a copy
-    that cannot be written (an address no header can hold) is that reader's refusal."""
+def _send_group(config, mailers, letters_by_language, pace, readers, claim):
+    """Each of `readers`' copy of the notification's letter, sent as one group (Mailers.send) when
+    `pace` allows; a copy that cannot be written (an address no header can hold) is that reader's refusal."""
     copies, refused = {}, {}
     for reader in readers:
         try:
             copies[reader.reader_id] = copy_for(config, letters_by_language[language_of(reader)], reader)
         except ValueError as error:
             refused[reader.reader_id] = f"refused: {error}"
-    return {**mailers.send(copies, claim), **refused} if copies else refused
+    if not copies:
+        return refused
+    pace.wait(len(copies))
+    return {**mailers.send(copies, claim), **refused}
+
+
+class Pace:
+    """At most `rate` messages a second, the provider's limit (0: none), per mail run: `wait(count)`
+    sleeps, before `count` more go, as long as those already sent call for. A group is at most a
+    second's worth (`group`), so no wait outlasts a run's time."""
+
+    def __init__(self, rate, clock=None, sleep=None):
+        self.rate, self.clock, self.sleep = rate, clock or time.monotonic, sleep or time.sleep
+        self.group = max(1, int(rate)) if rate > 0 else float("inf")
+        self.next = self.clock()
+
+    def wait(self, count):
+        """Sleep until `count` more messages may go, and count them as gone."""
+        if self.rate <= 0:
+            return
+        now = self.clock()
+        if self.next > now:
+            self.sleep(self.next - now)
+        self.next = max(self.next, now) + count / self.rate
 
 
 class Dispatcher(notify.Dispatcher):
