@@ -69,6 +69,9 @@ def from_environment(env=os.environ, secret_source=None):
         "PAGE_CACHE": env.get("PAGE_CACHE", "on").strip().lower() not in ("off", "0", "false", "no"),
         # How often an instance looks for other instances' writes (seconds).
         "CACHE_CHECK_SECONDS": float(env.get("CACHE_CHECK_SECONDS", "2")),
+        # During a burst of writes, how often one answer may be rendered again (seconds; 0: on
+        # every write). A write after a quiet moment still shows at once where it was made.
+        "RENDER_EVERY_SECONDS": float(env.get("RENDER_EVERY_SECONDS", "1")),
         # The most the cache may hold per process: bytes (keys, headers, bodies and bookkeeping)
         # and answers. Answers about missing things (404s) have a small pool of their own.
         "CACHE_MAX_BYTES": int(env.get("CACHE_MAX_BYTES", str(16 * 1024 * 1024))),

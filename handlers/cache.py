@@ -14,20 +14,21 @@ How it stays true:
   it purges (`cache_purges`), which its audit entry records when it is written.
 
 Why this and not the alternatives (figures from `make bench`, in the README):
-* NDB's global cache (Memorystore for Redis, or memcache) caches entities, not
-  renders: a page still costs its template and a round trip per entity read, and it
-  needs a paid Redis instance. It can be switched on as well, with REDIS_CACHE_URL
-  (see handlers/context.py), to make the misses cheaper.
+* NDB's global cache (Memorystore for Redis) caches entities, not renders, and needs a paid
+  Redis instance; REDIS_CACHE_URL switches it on as well, to make misses cheaper.
 * A generation counter in the Datastore bumped by every write would make all writes
   contend on one entity; the audit log is already written in each write's transaction.
-* Checking per request would cost an RPC per hit; here a hit makes none, except the
-  one request per instance every CACHE_CHECK_SECONDS that looks at the audit log
-  (its RPC is counted in that answer's Server-Timing like any other).
-* Reading whole entries, as this did first, cost one RPC per 300 entries of the window
-  (on the emulator: 1,000 entries, 4 RPCs, 3.8 s; so 7 RPCs for the first uncached front
-  page after a burst). Their tags alone by projection: one RPC, rows of a few bytes, and
-  the writer pays only the index rows of its own entry. "Tag clock" entities bumped by
-  writes would make every write, or every instance, contend on a shared entity.
+* Checking per request would cost an RPC per hit; here only one request per instance every
+  CACHE_CHECK_SECONDS looks at the audit log (its RPC counted in its Server-Timing).
+* Whole entries cost an RPC per 300 entries of the window (7 RPCs for the first uncached
+  front page after a burst); their tags by projection, one RPC. "Tag clock" entities bumped
+  by writes would make writes, or instances, contend on a shared entity.
+
+In a burst of writes an answer is rendered at most every RENDER_EVERY_SECONDS (default 1): a
+stale copy rendered later than that is served with its `Age` (`cache;desc="settling"`). In
+`make soak`, 13 writes a second each made nine board-wide answers stale in both processes, their
+renders outgrew the two cores and reads fell from 4,000 to 250 a second. A write after a quiet
+second still shows at once where it was made; in a burst, within that second.
 
 A stale or missing answer is rendered by one request at a time (handlers/flights.py);
 others asking meanwhile get the previous copy, marked with its `Age` and
@@ -63,8 +64,7 @@ from handlers.flights import Flights
 from handlers.i18n import locale_of
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
-from models.audit import EVERYTHING as ALL
-from models.audit import NOTHING
+from models.audit import EVERYTHING as ALL, NOTHING
 from models.signals import change_committed
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,7 @@ LARGEST_ENTRY = 4 * 1024 * 1024
 LARGEST_COSTLY_ENTRY = 128 * 1024
 # Answers about things that do not exist (404s) have a pool of their own, small, so that
 # asking for many made-up URLs can never push the board out of the cache.
-MISSING_MAX_ENTRIES = 256
-MISSING_MAX_BYTES = 1024 * 1024
+MISSING_MAX_ENTRIES, MISSING_MAX_BYTES = 256, 1024 * 1024
 # In the environ of a render: whether the cache holds an older copy of the answer (a page
 # readers have had), as opposed to an answer never made before (handlers/shedding.py).
 REFRESHING = "stashboard.refreshing"
@@ -98,9 +97,7 @@ STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
 # One render per stale answer (handlers/flights.py): meanwhile, other requests for it get the
 # previous copy if it is at most GRACE_SECONDS old, else wait up to FOLLOW_SECONDS for the render
 # (and look again, FOLLOWS times at most, as a write may have landed meanwhile), then render.
-GRACE_SECONDS = 10
-FOLLOW_SECONDS = 5
-FOLLOWS = 2
+GRACE_SECONDS, FOLLOW_SECONDS, FOLLOWS = 10, 5, 2
 GRACE_CACHE_CONTROL = "public, max-age=0, stale-if-error=86400"
 
 
@@ -143,6 +140,7 @@ class PageCache:
         self.seen = {}
         self.flights = Flights()
         self.grace_seconds = GRACE_SECONDS
+        self.render_every = config["RENDER_EVERY_SECONDS"]
         # This app's committed changes only; held weakly, so the cache goes away with its app.
         change_committed.connect(self.changed, sender=self.namespace)
 
@@ -220,6 +218,8 @@ class PageCache:
                     return self._answer(environ, start_response, kept, timing, head)
                 if not self.enabled or attempt == FOLLOWS:
                     break
+                if self._settling(kept):
+                    return self._answer_grace(environ, start_response, kept, stats, head, "settling")
                 flight, leading = self.flights.join(key, versions)
                 if leading:
                     return self._miss(environ, start_response, key, tags, versions, kept, stats, flight)
@@ -254,12 +254,18 @@ class PageCache:
         most `grace_seconds` (it says its age); else the caller waits for the render."""
         return kept is not None and kept.etag is not None and not kept.outage and _age(kept) <= self.grace_seconds
 
-    def _answer_grace(self, environ, start_response, kept, stats, head):
-        """The previous copy while another request renders the new one, with its `Age`; edges must
-        not keep it as fresh."""
+    def _settling(self, kept):
+        """Whether stale `kept` was rendered within the last `render_every` seconds: then it stands a
+        little longer, so that a burst of writes costs a render a second, not one per write."""
+        return (self.render_every > 0 and self._graceful(kept)
+                and (utcnow() - kept.rendered_at).total_seconds() < self.render_every)
+
+    def _answer_grace(self, environ, start_response, kept, stats, head, why="grace"):
+        """The previous copy while another request renders the new one (or while it settles), with its
+        `Age`; edges must not keep it as fresh."""
         headers = [(n, v) for n, v in kept.headers if n.lower() != "cache-control"]
         headers += [("Cache-Control", GRACE_CACHE_CONTROL), ("Age", str(_age(kept)))]
-        timing = f'cache;desc="grace", {stats.server_timing()}'
+        timing = f'cache;desc="{why}", {stats.server_timing()}'
         return self._answer(environ, start_response, dataclasses.replace(kept, headers=headers), timing, head)
 
     def _key(self, environ, route):

@@ -1,6 +1,7 @@
 """Stale answers are rendered once, and other instances' writes are learnt at a fixed cost."""
 
 import collections
+import datetime
 import threading
 import time
 
@@ -187,3 +188,46 @@ def test_a_burst_of_fifty_writes_among_readers_costs_a_handful_of_renders(board)
     # One render at a time, each at least 0.05 s: a handful, however many readers and writes.
     assert 1 <= burst_renders <= elapsed / 0.05 + 1 and burst_renders < 50, (burst_renders, elapsed)
     print(f"{burst_renders} renders of / for {sum(statuses.values())} reads and 50 writes in {elapsed:.2f}s")
+
+
+@pytest.fixture
+def spaced(board):
+    """The board's cache rendering an answer at most once a second in a burst, as by default."""
+    cache = board.wsgi_app
+    cache.render_every = 1.0
+    try:
+        yield cache
+    finally:
+        cache.render_every = 0
+
+
+def post(app, message):
+    with app.app_context(), ndb_context(app):
+        Event.post(Service.get_by_id("service-000"), message, "warning")
+
+
+def test_in_a_burst_of_writes_an_answer_is_rendered_again_at_most_once_a_second(board, spaced):
+    from models import times
+
+    client = webtest.TestApp(board, extra_environ={"HTTP_HOST": "status.example.com"})
+    client.get("/api/v1/services")
+    post(board, "First of a burst.")  # within a second of the render: readers keep that copy
+    settling = client.get("/api/v1/services")
+    assert cache_state(settling) == "settling" and "First of a burst." not in settling.text
+    assert int(settling.headers["Age"]) <= 1 and "max-age=0" in settling.headers["Cache-Control"]
+    post(board, "Second of a burst.")
+    with times.shifted(datetime.timedelta(seconds=1.5)):  # the second is over: one render shows both
+        fresh = client.get("/api/v1/services")
+        assert cache_state(fresh) == "miss" and "Second of a burst." in fresh.text
+        assert cache_state(client.get("/api/v1/services")) == "hit"
+
+
+def test_a_write_after_a_quiet_second_shows_at_once(board, spaced):
+    from models import times
+
+    client = webtest.TestApp(board, extra_environ={"HTTP_HOST": "status.example.com"})
+    client.get("/")
+    with times.shifted(datetime.timedelta(seconds=2)):
+        post(board, "After a quiet moment.")
+        page = client.get("/")
+        assert cache_state(page) == "miss" and "After a quiet moment." in page.text
