@@ -11,7 +11,7 @@ from models import audit, history, lookup, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardMembers, BoardRow, row_of
 from models.errors import PAGE_LINK_INVALID, InvalidInput, NotFound
-from models.fields import MESSAGE_MAX, clean_text, legacy_event_id, numeric_id, parse_bool
+from models.fields import MESSAGE_MAX, clean_text, is_slug, legacy_event_id, numeric_id, parse_bool
 from models.service import LatestEvent, Service
 from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight, utcnow
@@ -165,28 +165,39 @@ class Event(ndb.Model):
         message = clean_text(message, "message", MESSAGE_MAX, multiline=True)
         informational = parse_bool(informational, "informational") if informational is not None else False
         status_id = str(status_id).strip() if status_id is not None else ""
-        named = board[1].get(ndb.Key(Status, status_id)) if board and status_id else None
+        alone = board is None and held_as is None and not ndb.in_transaction()
+        # A post of its own reserves its event's and its two audit entries' keys while it reads
+        # the statuses, in one round trip: three allocations in its transaction otherwise.
+        keys = lookup.allocate_keys_async([(cls._get_kind(), service.key), *[(AuditEntry._get_kind(), None)] * 2]) \
+            if alone else None
+        board = board or cls.board_for([] if status_id else [service], status_id)
+        event_key, *entry_keys = keys.result() if keys else (held_as,)
+        named = board[1].get(ndb.Key(Status, status_id)) if status_id else None
         named = named or (Status.get_or_404(status_id) if status_id else None)
-        board = board or cls.board_for([service] if named is None else [])
         posted = []
 
         def apply(current):
-            posted.append(cls.append_to(current, message, named, informational, at, board, held_as))
+            posted.append(cls.append_to(current, message, named, informational, at, board, event_key))
             BoardRow.write([current])
             return "update"
 
         if held_as is not None:
             audit.change_held(service, apply)
+        elif entry_keys:
+            with audit.entry_keys(entry_keys):
+                audit.change(service.key, "service", apply)
         else:
             audit.change(service.key, "service", apply)
         return posted[-1]
 
     @staticmethod
-    def board_for(services):
-        """(the board's default status key, {key: Status} of `services`' current statuses), read
-        before a write's transaction: a board-wide entity read inside it would make every
-        concurrent write read it too, and the Datastore emulator aborts those as contention."""
-        keys = [Installation.key_for(), *{s.current_status for s in services if s and s.current_status}]
+    def board_for(services, status_id=None):
+        """(the board's default status key, {key: Status} of `services`' current statuses and of the
+        status `status_id`, when it is one), read before a write's transaction: a board-wide entity
+        read inside it would make every concurrent write read it too, and the Datastore emulator
+        aborts those as contention."""
+        named = [ndb.Key(Status, status_id)] if status_id and is_slug(status_id) else []
+        keys = [Installation.key_for(), *{s.current_status for s in services if s and s.current_status}, *named]
         installation, *statuses = ndb.get_multi(keys)
         default_key = installation.default_status if installation else None
         if default_key is not None and any(s and s.current_status is None for s in services):

@@ -109,10 +109,15 @@ def parse_bool(value, field):
     raise InvalidInput(f"'{field}' must be true or false.")
 
 
+def is_slug(text):
+    """Whether `text` could be a slug (anything else is never looked up)."""
+    return isinstance(text, str) and len(text) <= SLUG_MAX and SLUG.match(text) is not None
+
+
 def get_by_slug(model, slug, label):
     """The `model` entity with this slug, or NotFound; ids no slug could be are not looked up."""
     slug = slug if isinstance(slug, str) else ""
-    if len(slug) <= SLUG_MAX and SLUG.match(slug):
+    if is_slug(slug):
         entity = model.get_by_id(slug)
         if entity is not None:
             return entity
