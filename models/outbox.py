@@ -156,7 +156,9 @@ def fan_out(notification):
             if subscriber.hears(notification):
                 _make_delivery(notification, subscriber)
     channels, following = Channel.active_page(cursor, FAN_OUT_PAGE)
-    _make_deliveries(notification, [channel for channel in channels if channel.hears(notification)])
+    hearing = [channel for channel in channels if channel.hears(notification)]
+    if hearing:  # nobody to tell, no transaction: most of a burst of status changes on most boards
+        _make_deliveries(notification, hearing)
 
     @ndb.transactional()
     def done():
