@@ -8,7 +8,7 @@ import feedparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.fixtures.browser import LiveServer
+from tests.fixtures.browser import LiveServer, settle
 from tests.fixtures.datastore import make_app
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def open_page(page, live_server, path):
 @pytest.mark.parametrize("path,text", PAGES)
 def test_page_loads_without_console_errors_or_failed_requests(page, live_server, path, text):
     open_page(page, live_server, path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text(text).first.is_visible()
     assert page.console_errors == []
     assert page.failed_requests == []
@@ -211,7 +211,7 @@ def test_widget_watching_one_up_service_shows_nothing(page, live_server):
     page.route(host, lambda route: route.fulfill(content_type="text/html", body=f"<!doctype html><title>Acme</title>{snippet}"))
     with page.expect_response(lambda response: "/api/v1/services/payments" in response.url):
         page.goto(host)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(".stashboard-banner").count() == 0
 
 
@@ -239,7 +239,7 @@ def test_script_in_an_event_message_shows_as_text_and_never_runs(page, hostile_s
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(hostile_server.url + path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text(XSS).first.is_visible()
     assert dialogs == []
     assert page.console_errors == []
