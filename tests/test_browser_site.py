@@ -1,4 +1,5 @@
-"""The public site in real headless Chromium, on the seeded demo board (`flask seed-demo`)."""
+"""The public site in real headless Chromium, on the seeded demo board (`flask seed-demo`); axe-core's
+checks of the same pages are in tests/test_browser_axe.py, which runs beside this module."""
 
 import datetime
 import os
@@ -6,7 +7,6 @@ import pathlib
 
 import feedparser
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from tests.fixtures.browser import LiveServer, settle
 from tests.fixtures.datastore import make_app
@@ -145,26 +145,6 @@ def test_page_renders_its_content_with_javascript_off(no_script_page, live_serve
     if path == "/":
         assert page.locator("tr.service-row").count() == 6
         assert "UTC" in page.locator("tr.service-row time").first.inner_text()
-
-
-@pytest.fixture(scope="module")
-def axe_page(browser):
-    """One page for the module's axe checks: a new page costs a renderer process, and each
-    check sets its colour scheme and loads its path afresh anyway."""
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
-@pytest.mark.parametrize("color_scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", [p for p, _ in PAGES])
-def test_axe_finds_no_accessibility_violations(axe_page, live_server, path, color_scheme):
-    page = axe_page
-    page.emulate_media(color_scheme=color_scheme)  # prefers-color-scheme, as new_context(color_scheme=) sets it
-    open_page(page, live_server, path)
-    assert page.evaluate(f"matchMedia('(prefers-color-scheme: {color_scheme})').matches")
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(browser, live_server, capsys):
