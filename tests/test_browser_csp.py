@@ -10,7 +10,7 @@ import pytest
 
 from handlers.security import NOT_A_PAGE_POLICY, PRIVATE_PAGE_POLICY, PUBLIC_PAGE_POLICY
 from models.fields import slug_for
-from tests.fixtures.browser import LiveServer
+from tests.fixtures.browser import LiveServer, settle
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +128,7 @@ def test_public_pages_run_under_the_csp_and_show_markup_as_text(page, hostile, d
     response = page.goto(hostile.url + path)
     assert response.status == 200
     assert response.headers["content-security-policy"] == PUBLIC_PAGE_POLICY
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.console_errors == []
     assert page.failed_requests == []
     assert dialogs == []
@@ -143,7 +143,7 @@ def test_the_error_page_runs_under_the_csp(page, hostile, dialogs):
     response = page.goto(f"{hostile.url}/services/{SCRIPT}")
     assert response.status == 404
     assert response.headers["content-security-policy"] == PUBLIC_PAGE_POLICY
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert csp_errors(page) == [] and dialogs == []
 
 
@@ -193,7 +193,7 @@ def test_markup_slipped_past_the_server_still_would_not_run(page, hostile, dialo
 def test_feeds_and_the_api_opened_in_the_browser_are_inert(page, hostile, dialogs, path):
     response = page.goto(hostile.url + path)
     assert response.headers["content-security-policy"] == NOT_A_PAGE_POLICY
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert dialogs == [] and csp_errors(page) == []
     if path in ("/rss", "/atom"):
         feed = feedparser.parse(response.body())
@@ -212,7 +212,7 @@ def test_other_sites_may_frame_the_public_pages_but_never_admin_or_sign_in(page,
         None,
     )
     page.goto(url)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     status = page.frame(name="status")
     assert status.locator("h1").first.inner_text().strip() != ""
     blocked = csp_errors(page)
@@ -235,7 +235,7 @@ def test_admin_pages_run_under_the_csp_and_show_markup_as_text(page, hostile, di
         response = page.goto(hostile.url + path)
         assert response.status == 200, path
         assert response.headers["content-security-policy"] == PRIVATE_PAGE_POLICY, path
-        page.wait_for_load_state("networkidle")
+        settle(page)
         assert page.locator("img[src='x']").count() == 0, path
         assert page.locator("main script").count() == 0, path
     page.goto(f"{hostile.url}/admin/services/{SERVICE}")
@@ -285,7 +285,7 @@ def test_the_widget_renders_its_banner_on_another_origin_under_its_csp(page, hos
     assert banner.locator("img, script").count() == 0
     assert banner.locator("[dir=auto]").count() >= 3
     assert page.evaluate("getComputedStyle(document.querySelector('.stashboard-banner')).borderLeftWidth") == "6px"
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.console_errors == [] and page.failed_requests == []
     assert dialogs == []
 
@@ -304,7 +304,7 @@ def test_jsonp_on_another_origin_hands_over_markup_as_data(page, hostile, other_
         strict_policy_allowing(hostile.url),
     )
     page.goto(url)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("#out").inner_text() == MESSAGE
     assert page.locator("img[src='x']").count() == 0
     assert page.console_errors == [] and dialogs == []

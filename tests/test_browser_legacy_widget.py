@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.fixtures.browser import LiveServer
+from tests.fixtures.browser import LiveServer, settle
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +90,7 @@ def embed(page, site, board):
     """Open the customer's page and wait until the widget has shown the board's state."""
     page.goto(f"{site.url}/")
     page.wait_for_selector("#stashboardStatus img", state="attached")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.evaluate("location.origin") == site.url != board.url
     return page
 

@@ -1,4 +1,5 @@
-"""The public site in real headless Chromium, on the seeded demo board (`flask seed-demo`)."""
+"""The public site in real headless Chromium, on the seeded demo board (`flask seed-demo`); axe-core's
+checks of the same pages are in tests/test_browser_axe.py, which runs beside this module."""
 
 import datetime
 import os
@@ -6,9 +7,8 @@ import pathlib
 
 import feedparser
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.fixtures.browser import LiveServer
+from tests.fixtures.browser import LiveServer, settle
 from tests.fixtures.datastore import make_app
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def open_page(page, live_server, path):
 @pytest.mark.parametrize("path,text", PAGES)
 def test_page_loads_without_console_errors_or_failed_requests(page, live_server, path, text):
     open_page(page, live_server, path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text(text).first.is_visible()
     assert page.console_errors == []
     assert page.failed_requests == []
@@ -147,26 +147,6 @@ def test_page_renders_its_content_with_javascript_off(no_script_page, live_serve
         assert "UTC" in page.locator("tr.service-row time").first.inner_text()
 
 
-@pytest.fixture(scope="module")
-def axe_page(browser):
-    """One page for the module's axe checks: a new page costs a renderer process, and each
-    check sets its colour scheme and loads its path afresh anyway."""
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
-@pytest.mark.parametrize("color_scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", [p for p, _ in PAGES])
-def test_axe_finds_no_accessibility_violations(axe_page, live_server, path, color_scheme):
-    page = axe_page
-    page.emulate_media(color_scheme=color_scheme)  # prefers-color-scheme, as new_context(color_scheme=) sets it
-    open_page(page, live_server, path)
-    assert page.evaluate(f"matchMedia('(prefers-color-scheme: {color_scheme})').matches")
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
 def test_front_page_screenshots_at_desktop_and_phone_widths_light_and_dark(browser, live_server, capsys):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # One page for the four shots (a new page costs a renderer process): each sets its
@@ -211,7 +191,7 @@ def test_widget_watching_one_up_service_shows_nothing(page, live_server):
     page.route(host, lambda route: route.fulfill(content_type="text/html", body=f"<!doctype html><title>Acme</title>{snippet}"))
     with page.expect_response(lambda response: "/api/v1/services/payments" in response.url):
         page.goto(host)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(".stashboard-banner").count() == 0
 
 
@@ -239,7 +219,7 @@ def test_script_in_an_event_message_shows_as_text_and_never_runs(page, hostile_s
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(hostile_server.url + path)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text(XSS).first.is_visible()
     assert dialogs == []
     assert page.console_errors == []
