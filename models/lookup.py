@@ -74,35 +74,42 @@ def allocate_ids_async(kind, parents):
     """A future of [a numeric id the Datastore allocates for a `kind` entity under each of `parents`
     (ndb.Key)], in one AllocateIds RPC: `Model.allocate_ids` per parent costs a batch, a tasklet and
     three key conversions each (an alert delivery over 200 services allocated 200 so)."""
-    context = context_module.get_context()
-    raw = datastore_pb2.AllocateIdsRequest.pb()(project_id=context.client.project,
-                                                database_id=context.client.database or "")
+    raw = _allocation()
     for parent in parents:
         key = raw.keys.add()
         key.CopyFrom(_key_pb(parent))
         key.path.add().kind = kind
-    request = datastore_pb2.AllocateIdsRequest.wrap(raw)
-    metadata = _datastore_api._add_routing_info((), request)
-    answer = yield _datastore_api.make_call("allocate_ids", request, metadata=metadata)
-    return [key.path[-1].id for key in answer._pb.keys]
+    allocated = yield _allocate(raw)
+    return [key.path[-1].id for key in allocated]
 
 
 @tasklets.tasklet
 def allocate_keys_async(wanted):
     """A future of [ndb.Key] allocated for each (kind, parent key or None) of `wanted`, in one
     AllocateIds RPC (a write's event and audit entries: three RPCs one after the other otherwise)."""
-    context = context_module.get_context()
-    raw = datastore_pb2.AllocateIdsRequest.pb()(project_id=context.client.project,
-                                                database_id=context.client.database or "")
+    raw = _allocation()
     for kind, parent in wanted:
         key = raw.keys.add()
         key.CopyFrom(_key_pb(ndb_key.Key(kind, 1, parent=parent) if parent else ndb_key.Key(kind, 1)))
         key.path[-1].ClearField("id")
+    allocated = yield _allocate(raw)
+    return [ndb_key.Key(kind, key.path[-1].id, parent=parent) if parent else ndb_key.Key(kind, key.path[-1].id)
+            for (kind, parent), key in zip(wanted, allocated)]
+
+
+def _allocation():
+    """An empty AllocateIds request (its protobuf) for the context's project and database."""
+    client = context_module.get_context().client
+    return datastore_pb2.AllocateIdsRequest.pb()(project_id=client.project, database_id=client.database or "")
+
+
+@tasklets.tasklet
+def _allocate(raw):
+    """Send the AllocateIds request `raw` through NDB's own call; answers the completed key protobufs."""
     request = datastore_pb2.AllocateIdsRequest.wrap(raw)
     metadata = _datastore_api._add_routing_info((), request)
     answer = yield _datastore_api.make_call("allocate_ids", request, metadata=metadata)
-    return [ndb_key.Key(kind, key.path[-1].id, parent=parent) if parent else ndb_key.Key(kind, key.path[-1].id)
-            for (kind, parent), key in zip(wanted, answer._pb.keys)]
+    return answer._pb.keys
 
 
 def blob(entity, name):
