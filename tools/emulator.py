@@ -1,5 +1,6 @@
 """Start and stop the Cloud SDK's Datastore emulator for tests and local runs."""
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -32,6 +33,11 @@ Java was not found; the Datastore emulator needs Java 17 or newer:
 LIGHT_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 
+# How long an emulator kept on disk may take to write its store as it stops (20,000 events: a few seconds).
+STORE_SAVE_TIMEOUT = 120
+PID_FILE = "emulator.pid"
+
+
 class EmulatorMissing(RuntimeError):
     """The SDK, its emulator component or Java is not installed; the message says what to install."""
 
@@ -56,6 +62,26 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_for_the_last(data_dir):
+    """Wait while the emulator last started on `data_dir` is still writing its store."""
+    pid_file = pathlib.Path(data_dir) / PID_FILE
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        group = int(pid_file.read_text())
+        deadline = time.monotonic() + STORE_SAVE_TIMEOUT
+        while time.monotonic() < deadline and any(
+                str(data_dir) in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                for pid in members(group)):
+            time.sleep(0.05)
+
+
+def members(group):
+    """The pids of the processes in process group `group`."""
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == group:
+                yield int(stat.parent.name)
+
+
 class Emulator:
     """A running emulator: strongly consistent, Firestore in Datastore mode; in memory, or
     kept on disk in `data_dir` (saved when it stops, loaded when it starts there again).
@@ -70,11 +96,13 @@ class Emulator:
             raise EmulatorMissing(JAVA_HINT)
         self.port = port or free_port()
         self.host = f"127.0.0.1:{self.port}"
+        self.data_dir = data_dir
         self.log = tempfile.NamedTemporaryFile(prefix="datastore-emulator-", suffix=".log", delete=False)
         emulator = str(sdk_root() / EMULATOR)
         if data_dir is None:
             storage = ["--testing"]
         else:
+            wait_for_the_last(data_dir)
             if not (pathlib.Path(data_dir) / "WEB-INF").is_dir():
                 subprocess.run([emulator, "create", str(data_dir)], check=True, capture_output=True)
             storage = ["--consistency=1.0", "--store_on_disk=true"]
@@ -97,6 +125,8 @@ class Emulator:
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
+        if data_dir is not None:
+            (pathlib.Path(data_dir) / PID_FILE).write_text(str(self.process.pid))
         self._wait_until_ready()
 
     def _wait_until_ready(self, timeout=60):
@@ -127,13 +157,22 @@ class Emulator:
         """The variables that point google-cloud-ndb at this emulator."""
         return {"DATASTORE_EMULATOR_HOST": self.host, "GOOGLE_CLOUD_PROJECT": project}
 
-    def stop(self):
-        """Stop the emulator and its Java child."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+    def stop(self, wait=True):
+        """Stop the emulator and its Java child. One kept on disk writes its store as Java exits,
+        after the shell script that started it has ended: `wait` waits for Java (the next
+        emulator on that store waits for it in any case); one in memory has nothing to save."""
+        deadline = time.monotonic() + STORE_SAVE_TIMEOUT
+        try:
+            if self.data_dir is None or not wait:
+                os.killpg(self.process.pid, 9 if self.data_dir is None else 15)
+            else:
+                os.killpg(self.process.pid, 15)
+                while time.monotonic() < deadline:
+                    self.process.poll()  # reaped, the script no longer counts as one of the group
+                    os.killpg(self.process.pid, 0)
+                    time.sleep(0.05)
                 os.killpg(self.process.pid, 9)
-                self.process.wait()
+        except ProcessLookupError:
+            pass
+        self.process.wait()
         pathlib.Path(self.log.name).unlink(missing_ok=True)

@@ -132,10 +132,11 @@ class LocalBoard:
         return described
 
     def stop(self):
-        """Stop the emulator, which saves the store, and the local mailbox."""
+        """Stop the local mailbox and the emulator, which saves the store as it exits (the next
+        start waits for that), so Ctrl-C does not wait for it."""
         if self.mail_server is not None:
             self.mail_server.stop()
-        self.emulator.stop()
+        self.emulator.stop(wait=False)
 
 
 def local_mailbox(mail_dir):
