@@ -84,7 +84,7 @@ LARGEST_ENTRY = 4 * 1024 * 1024
 # Costly routes (handlers/routes.py) answer pages of hundreds of events, one per date range and
 # cursor, which anyone can mint: larger ones are rendered each time (within the shedding limit,
 # handlers/shedding.py) rather than fill the pool, so its bytes stay the board's.
-LARGEST_COSTLY_ENTRY = 128 * 1024
+LARGEST_COSTLY_ENTRY = 64 * 1024
 # Answers about things that do not exist (404s) have a pool of their own, small, so that
 # asking for many made-up URLs can never push the board out of the cache.
 MISSING_MAX_ENTRIES, MISSING_MAX_BYTES = 256, 1024 * 1024

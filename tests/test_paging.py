@@ -1,4 +1,4 @@
-"""Bounded answers: a busy service's event lists and archive come in pages of 500, newest first,
+"""Bounded answers: a busy service's event lists and archive come in pages of 200 (models.event.PAGE), newest first,
 each linking to the next; a query names at most 100 services."""
 
 import datetime
@@ -8,11 +8,11 @@ import pytest
 
 from tests.fixtures.admin_api import Admin, add_service
 from tests.fixtures.datastore import make_client
+from models.event import PAGE
 from tests.helpers import assert_json_error
 
 ROOTS = ("/api/v1", "/admin/api/v1")
-PAGE = 500
-BUSY = 1_200  # events of 2015, one every few hours: three pages
+BUSY = 480  # events of 2015, one every few hours: three pages
 FIRST = datetime.datetime(2015, 1, 1, 6)
 STEP = datetime.timedelta(hours=7)
 
@@ -55,7 +55,7 @@ def follow(client, url):
 
 
 @pytest.mark.parametrize("root", ROOTS)
-def test_a_busy_list_comes_in_pages_of_500_newest_first_to_the_last(client, busy, root):
+def test_a_busy_list_comes_in_pages_newest_first_to_the_last(client, busy, root):
     sids, answers = follow(client, f"{root}/services/web-api/events")
     assert [len(answer.json["events"]) for answer in answers] == [PAGE, PAGE, BUSY - 2 * PAGE]
     assert sids == busy  # every event once, newest first, none lost across pages
@@ -72,14 +72,14 @@ def test_a_short_list_has_no_next(client, busy):
 
 
 def test_a_date_range_is_bounded_the_same_way_and_its_next_keeps_the_range(client, busy):
-    # Events 100 to 799 (700 of them): the newest 500 of the range, then the 200 before.
-    start, end = FIRST + 100 * STEP, FIRST + 799 * STEP
+    # Events 40 to 319 (280 of them): the newest 200 of the range, then the 80 before.
+    start, end = FIRST + 40 * STEP, FIRST + 319 * STEP
     url = f"/api/v1/services/web-api/events?start={start:%Y-%m-%dT%H:%M:%S}Z&end={end:%Y-%m-%dT%H:%M:%S}Z"
     first = client.get(url)
     assert len(first.json["events"]) == PAGE
     assert "start=2015-" in first.json["next"] and "end=2015-" in first.json["next"]
     sids, _ = follow(client, url)
-    assert sids == busy[BUSY - 800:BUSY - 100]
+    assert sids == busy[BUSY - 320:BUSY - 40]
 
 
 def test_a_date_range_of_a_few_events_answers_as_before(client, busy):

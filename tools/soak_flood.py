@@ -29,6 +29,7 @@ import collections
 import contextlib
 import datetime
 import http.client
+import json
 import os
 import pathlib
 import queue
@@ -326,11 +327,18 @@ def report(flood, before, after, tracebacks):
 
 
 def board_is_there(port, busy):
-    """Fail loudly unless the board is served as seeded (a flood of 404s would pass)."""
-    status, _, size = fetch(http.client.HTTPConnection("127.0.0.1", port, timeout=60), f"/api/v1/services/{busy}/events")
-    if status != "200" or size < 100_000:
+    """Fail loudly unless the board is served as seeded (a flood of 404s would pass): the busy
+    service's first page of events is full and has a next one."""
+    from models.event import PAGE
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", f"/api/v1/services/{busy}/events")
+    response = connection.getresponse()
+    body = response.read()
+    events = len(json.loads(body).get("events", ())) if response.status == 200 else 0
+    if events != PAGE or not response.getheader("Link"):
         raise SystemExit(f"the flood's board is not served as seeded: /api/v1/services/{busy}/events answered "
-                         f"{status} with {size} bytes (delete {STORE.relative_to(ROOT)} to seed it again)")
+                         f"{response.status} with {events} events (delete {STORE.relative_to(ROOT)} to seed it again)")
 
 
 def run():
