@@ -216,15 +216,37 @@ def change(key, label, apply, check=None, view=snapshot):
 
     @ndb.transactional(retries=TRANSACTION_RETRIES)
     def txn():
-        entity = key.get(retries=0)
-        if entity is None:
-            raise NotFound(f"No {label} '{key.id()}'.")
-        return change_held(entity, apply, check, view)
+        return change_held(_read(key, label), apply, check, view)
 
     if ndb.in_transaction():  # joined: the outer change holds its entity's turn
         return txn()
-    with _turn(key):
+    with turn(key):
         return txn()
+
+
+def change_in_turn(key, label, changes):
+    """Several `change`s of one entity in one transaction, by a caller that holds the entity's
+    turn: `changes` is [(apply, entry keys, actor)], each applied and audited in order, as its
+    actor's (models/batching.py)."""
+    installed_first()
+
+    @ndb.transactional(retries=TRANSACTION_RETRIES)
+    def txn():
+        entity = _read(key, label)
+        for apply, keys, actor in changes:
+            with entry_keys(keys), acting_as(actor):
+                change_held(entity, apply)
+        return entity
+
+    return txn()
+
+
+def _read(key, label):
+    """The entity a change is about, read in its transaction; missing is NotFound."""
+    entity = key.get(retries=0)
+    if entity is None:
+        raise NotFound(f"No {label} '{key.id()}'.")
+    return entity
 
 
 # Changes to one entity in one process take turns rather than collide in the Datastore: a
@@ -234,7 +256,8 @@ def change(key, label, apply, check=None, view=snapshot):
 _STRIPES = [threading.Lock() for _ in range(64)]
 
 
-def _turn(key):
+def turn(key):
+    """The lock a change of `key` holds in this process while it is written."""
     return _STRIPES[hash((key.namespace(), key.flat())) % len(_STRIPES)]
 
 

@@ -7,7 +7,7 @@ import functools
 from google.api_core import exceptions
 from google.cloud import ndb
 
-from models import audit, history, lookup, outbox
+from models import audit, batching, history, lookup, outbox
 from models.audit import AuditEntry, snapshot
 from models.board_index import BoardMembers, BoardRow, row_of
 from models.errors import PAGE_LINK_INVALID, InvalidInput, NotFound
@@ -17,9 +17,8 @@ from models.status import Installation, Status
 from models.times import ONE_DAY, utc_midnight, utcnow
 
 ONE_MICROSECOND = datetime.timedelta(microseconds=1)
-# The most events one answer (API list, archive page) holds; older ones are a `next` page away.
-# 500 took over 2 s under make flood's attack on a two-core machine (the Datastore's part grows
-# with the page); 200 stays well within it.
+# The most events one answer (API list, archive page) holds; older ones are a `next` page away
+# (500 took over 2 s under make flood's attack, the Datastore's part growing with the page).
 PAGE = 200
 
 
@@ -177,8 +176,7 @@ class Event(ndb.Model):
             if alone else None
         board = board or cls.board_for([] if status_id else [service], status_id)
         event_key, *entry_keys = keys.result() if keys else (held_as,)
-        named = board[1].get(ndb.Key(Status, status_id)) if status_id else None
-        named = named or (Status.get_or_404(status_id) if status_id else None)
+        named = (board[1].get(ndb.Key(Status, status_id)) or Status.get_or_404(status_id)) if status_id else None
         posted = []
 
         def apply(current):
@@ -188,9 +186,8 @@ class Event(ndb.Model):
 
         if held_as is not None:
             audit.change_held(service, apply)
-        elif entry_keys:
-            with audit.entry_keys(entry_keys):
-                audit.change(service.key, "service", apply)
+        elif entry_keys:  # with the other posts to this service waiting in this process
+            batching.change_together(service.key, "service", apply, entry_keys)
         else:
             audit.change(service.key, "service", apply)
         return posted[-1]

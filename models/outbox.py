@@ -47,9 +47,11 @@ MAILED_KINDS = ("incident", "maintenance")
 FAN_OUT_PAGE = 100
 
 
-def _committed(key, kind):
-    # The app's dispatchers (workers/notify.py, workers/mail.py) listen and set the sending going.
-    signals.notification_committed.send(signals.namespace_of(key), key=key, kind=kind)
+def _committed(notification):
+    # The app's dispatchers (workers/notify.py, workers/mail.py) listen and set the sending going;
+    # the notification as committed comes along, so that sending it need not read it first.
+    signals.notification_committed.send(signals.namespace_of(notification.key), key=notification.key,
+                                        kind=notification.kind, notification=notification)
 
 
 class Notification(ndb.Model):
@@ -108,7 +110,7 @@ def enqueue(kind, payload):
     notification = Notification(key=key, kind=kind, payload={**payload, "id": key.id()}, created=now,
                                 mail_pending=kind in MAILED_KINDS)
     notification.put()
-    ndb.get_context().call_on_commit(functools.partial(_committed, key, kind))
+    ndb.get_context().call_on_commit(functools.partial(_committed, notification))
     return notification
 
 
@@ -149,16 +151,18 @@ class Delivery(ndb.Model):
 def fan_out(notification):
     """Make the notification's deliveries, one per subscriber who had subscribed by then and
     hears of it, and to the next page of readers' channels that do; idempotent. The
-    notification stops waiting once the last page is done."""
+    notification stops waiting once the last page is done. Answers the keys of this page's
+    deliveries (made now or before)."""
     cursor = notification.fan_cursor
+    made = []
     if cursor is None:  # the first page: the admins' subscribers too (few, each in its transaction)
         for subscriber in Subscriber.listening():
             if subscriber.hears(notification):
-                _make_delivery(notification, subscriber)
+                made.append(_make_delivery(notification, subscriber))
     channels, following = Channel.active_page(cursor, FAN_OUT_PAGE)
     hearing = [channel for channel in channels if channel.hears(notification)]
     if hearing:  # nobody to tell, no transaction: most of a burst of status changes on most boards
-        _make_deliveries(notification, hearing)
+        made += _make_deliveries(notification, hearing)
 
     @ndb.transactional()
     def done():
@@ -169,6 +173,7 @@ def fan_out(notification):
             stored.put()
 
     done()
+    return made
 
 
 def _delivery(notification, subscriber):
@@ -184,6 +189,7 @@ def _make_delivery(notification, subscriber):
     delivery = _delivery(notification, subscriber)
     if delivery.key.get() is None:
         delivery.put()
+    return delivery.key
 
 
 @ndb.transactional()
@@ -192,6 +198,7 @@ def _make_deliveries(notification, subscribers):
     deliveries = [_delivery(notification, subscriber) for subscriber in subscribers]
     found = ndb.get_multi([delivery.key for delivery in deliveries]) if deliveries else []
     ndb.put_multi([delivery for delivery, stored in zip(deliveries, found) if stored is None])
+    return [delivery.key for delivery in deliveries]
 
 
 def backoff(attempts, base_seconds):
@@ -270,18 +277,22 @@ def _one_by_one(function, items):
     return [function(item) for item in items]
 
 
-def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS, run=_one_by_one):
+def deliver(notification_key, send, base_seconds, max_attempts=MAX_ATTEMPTS, run=_one_by_one, notification=None):
     """Fan out one notification and attempt its due deliveries (what a pushed task does).
 
     `run(function, items)` answers [function(item) …]; the worker runs them at once, so
-    a slow subscriber holds up no other.
+    a slow subscriber holds up no other. `notification`, when the caller has it as its
+    transaction committed it, saves reading it. A notification still waiting to be fanned
+    out has its first page's deliveries attempted (no query: on most boards a status change
+    has nobody to tell); the sweep attempts whatever else is due.
     """
-    notification = notification_key.get()
+    notification = notification or notification_key.get()
     if notification is None:
         return []
     if notification.pending:
-        fan_out(notification)
-    keys = [d.key for d in Delivery.of(notification_key)]
+        keys = fan_out(notification)
+    else:
+        keys = [d.key for d in Delivery.of(notification_key)]
     return run(lambda key: attempt(key, send, base_seconds, max_attempts), keys)
 
 

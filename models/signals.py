@@ -24,7 +24,8 @@ change_committed = _signals.signal("change-committed", doc="""Sent with `entry=`
 once the transaction that wrote it has committed, in the process that wrote it.""")
 
 notification_committed = _signals.signal("notification-committed", doc="""Sent with `key=`
-(a Notification's key) and `kind=` (its kind) once the transaction that enqueued it has committed.""")
+(a Notification's key), `kind=` (its kind) and `notification=` (the entity as committed) once the
+transaction that enqueued it has committed.""")
 
 
 alerts_received = _signals.signal("alerts-received", doc="""Sent with `key=` (an AlertDelivery's key)

@@ -75,3 +75,43 @@ def test_seed_demo_fills_an_empty_board_once(app, client):
     assert all(s["current-event"] for s in state["services"])
     assert "nothing seeded" in app.test_cli_runner().invoke(args=["seed-demo", "--probe-days", "1"]).output
     assert board_state(client) == state
+
+
+def test_posts_waiting_for_one_service_are_written_together_each_as_its_own(app, admin, service, ndb_context):
+    """Posts queued behind a write of their service (models/batching.py) land in order, each audited
+    as its own admin's, and one post's refusal is its own."""
+    import threading
+
+    from handlers.context import ndb_context as context
+    from models import audit, batching
+    from models.errors import InvalidInput
+
+    web_api = Service.get_by_id("web-api")
+    Event.post(web_api, "first", "up")
+    past = utcnow() - datetime.timedelta(days=1)
+    outcomes = {}
+
+    def post(n):
+        actor = audit.Actor(email=f"admin{n}@example.com", via="token", token_name=f"t{n}")
+        with app.app_context(), context(app), audit.acting_as(actor):
+            try:
+                # The third asks for a time before the service's newest event: refused alone.
+                outcomes[n] = Event.post(web_api, f"queued {n}", "warning", at=past if n == 2 else None).event.key
+            except InvalidInput as error:
+                outcomes[n] = error
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(5)]
+    with audit.turn(web_api.key):  # a write of the service under way: the five queue behind it
+        for n, thread in enumerate(threads):
+            thread.start()
+            while sum(len(posts) for posts in batching._waiting.values()) < n + 1:
+                threading.Event().wait(0.01)
+    for thread in threads:
+        thread.join(30)
+    assert isinstance(outcomes.pop(2), InvalidInput)
+    events = Event.query(ancestor=web_api.key).order(-Event.timestamp).fetch()
+    assert [event.message for event in events] == ["queued 4", "queued 3", "queued 1", "queued 0", "first"]
+    assert [event.key for event in events[:4]] == [outcomes[n] for n in (4, 3, 1, 0)]
+    assert Service.get_by_id("web-api", use_cache=False).latest_event.sid == str(events[0].key.id())
+    entries = AuditEntry.newest(kind="Service")[0]
+    assert [entry.actor_email for entry in entries[:5]] == [f"admin{n}@example.com" for n in (4, 3, 1, 0)] + ["system"]

@@ -1,13 +1,10 @@
 """`make flood` (and the flood phase of `make soak`): the board's readers while an anonymous
 attacker floods the app with answers it cannot keep.
 
-The board: a busy service with BUSY_EVENTS events (a check every half hour for a year
-before the board was seeded) and a handful of normal services, written through the
-models by put_multi in a subprocess with the app's settings. The emulator spends
-milliseconds of CPU on each event written (minutes for the board), so the board is
-seeded once into a store on disk (.local/flood-board, seeded again when SEED changes)
-and each run starts its own emulator on a copy of it. gunicorn serves it as app.yaml's
-entrypoint does (2 workers × 4 threads).
+The board: a busy service with BUSY_EVENTS events (a check every half hour for a year) and a
+handful of normal services, written through the models in a subprocess, once, into a store on
+disk (.local/flood-board, seeded again when SEED changes); each run starts its own emulator on
+a copy of it. gunicorn serves it as app.yaml's entrypoint does (2 workers × 4 threads).
 
 READERS keep-alive clients read `/` and `/api/v1/services` for BASELINE seconds alone,
 then for ATTACK seconds while the attacker sends ATTACK_RATE requests/s (open loop: on
@@ -18,11 +15,9 @@ but kept only as a byte count, so answers of many megabytes cost the script noth
 
 Printed, with PASS or FAIL per target: the readers' throughput with and without the
 attacker and their ratio, their p99 and errors; the slowest and the largest anonymous
-answer (readers' and attacker's alike); 500s; gunicorn's memory before the attack
-(after the baseline) and after it. Memory is counted from /proc on the gunicorn
-workers (the master serves no request): growth is the sum of the workers' RSS after
-minus before; the per-worker target is each worker's RSS, and its high-water mark
-(VmHWM), under MEMORY_SHARE of an F1 instance.
+answer (readers' and attacker's alike); 500s; the gunicorn workers' memory (/proc) before the
+attack (after the baseline) and after it: growth is the sum of their RSS after minus before;
+each worker's RSS and high-water mark (VmHWM) must stay under MEMORY_SHARE of an F1 instance.
 """
 
 import collections
@@ -44,6 +39,7 @@ import threading
 import time
 import urllib.parse
 
+from models.event import PAGE
 from tools.bench import (F1_MB, MEMORY_SHARE, gunicorn_command, process_tree, proc_kb, stop, verdict,
                          wait_until_answering)
 from tools.emulator import Emulator, free_port
@@ -329,13 +325,10 @@ def report(flood, before, after, tracebacks):
 def board_is_there(port, busy):
     """Fail loudly unless the board is served as seeded (a flood of 404s would pass): the busy
     service's first page of events is full and has a next one."""
-    from models.event import PAGE
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("GET", f"/api/v1/services/{busy}/events")
     response = connection.getresponse()
-    body = response.read()
-    events = len(json.loads(body).get("events", ())) if response.status == 200 else 0
+    events = len(json.loads(response.read()).get("events", ())) if response.status == 200 else 0
     if events != PAGE or not response.getheader("Link"):
         raise SystemExit(f"the flood's board is not served as seeded: /api/v1/services/{busy}/events answered "
                          f"{response.status} with {events} events (delete {STORE.relative_to(ROOT)} to seed it again)")

@@ -100,7 +100,7 @@ class Dispatcher(notify.Dispatcher):
         channel_due.disconnect(self.enqueued)
         channel_due.connect(self.enqueued)
 
-    def enqueued(self, namespace, key=None):
+    def enqueued(self, namespace, key=None, **_):
         """Start a run for this app's namespace only (never raises)."""
         if namespace == (self.app.config["NDB_NAMESPACE"] or ""):
             super().enqueued(namespace, key)

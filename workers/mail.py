@@ -250,7 +250,7 @@ class Dispatcher(notify.Dispatcher):
             signal.disconnect(self.enqueued)
             signal.connect(self.enqueued)
 
-    def enqueued(self, namespace, key=None, kind=None):
+    def enqueued(self, namespace, key=None, kind=None, **_):
         """Start a run for this app's namespace only, and not for a notification nobody is mailed (a
         status change: an alert storm makes hundreds) (never raises)."""
         if namespace == (self.app.config["NDB_NAMESPACE"] or "") and kind in (None, *MAILED_KINDS):

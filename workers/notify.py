@@ -127,11 +127,12 @@ def sweep(app):
                         run=at_once(app))
 
 
-def deliver(app, notification_id):
-    """Send one notification now (a pushed task); what is not delivered waits for the sweep."""
-    notification = outbox.Notification.get_or_404(notification_id)
+def deliver(app, notification_id, notification=None):
+    """Send one notification now (a pushed task, or `notification` as its write committed it);
+    what is not delivered waits for the sweep."""
+    notification = notification or outbox.Notification.get_or_404(notification_id)
     states = outbox.deliver(notification.key, sender(app), app.config["OUTBOX_BACKOFF_SECONDS"],
-                            app.config["OUTBOX_MAX_ATTEMPTS"], run=at_once(app))
+                            app.config["OUTBOX_MAX_ATTEMPTS"], run=at_once(app), notification=notification)
     return {"deliveries": len(states), "delivered": states.count("delivered")}
 
 
@@ -165,14 +166,16 @@ class Dispatcher:
             return "cloud-tasks"
         return "sweep" if config["GAE_ENV"] == "standard" or config.get("TESTING") else "thread"
 
-    def enqueued(self, namespace, key, **_):
+    def enqueued(self, namespace, key, notification=None, **_):
         """Receive models.signals.notification_committed: set `key`'s sending going (never raises)."""
         try:
             mode = self.mode()
             if mode == "cloud-tasks":
                 self._push_task(key.id())
             elif mode == "thread":
-                self.background.submit(self._deliver_in_background, key.id(), coalesce=self.COALESCE)
+                # The notification as committed, when the signal brings it, saves reading it again.
+                args = (key.id(),) if notification is None else (key.id(), notification)
+                self.background.submit(self._deliver_in_background, *args, coalesce=self.COALESCE)
         except Exception:  # the sweep will send it; the write must not fail for this
             log.exception("Could not set notification %s going; the sweep will send it", key.id())
 
@@ -185,9 +188,9 @@ class Dispatcher:
                                             "relative_uri": f"/_tasks/outbox/{notification_id}"}}
         self.tasks_client.create_task(parent=self.app.config["OUTBOX_QUEUE"], task=task)
 
-    def _deliver_in_background(self, notification_id):
+    def _deliver_in_background(self, notification_id, notification=None):
         try:
             with self.app.app_context(), ndb_context(self.app):
-                deliver(self.app, notification_id)
+                deliver(self.app, notification_id, notification)
         except Exception:
             log.exception("Delivering notification %s failed; the sweep will try again", notification_id)
