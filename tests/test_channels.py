@@ -265,8 +265,10 @@ def test_the_fan_out_to_channels_is_a_bounded_page_per_run_and_reaches_each_once
                                   nonce=f"n{n}", created=now, confirmed=now, services=["search"], everything=False))
         ndb.put_multi(seeded)
     incident(board, ["search"])
-    assert 0 < len(server.requests) <= 2
-    for _ in range(3):
+    # One page of active channels a run: the module's other channels may fill the first (their
+    # ids, and so their order, follow the server's port).
+    assert len(server.requests) <= 2
+    for _ in range(10):
         sweep(board, "outbox")
     assert sorted(r["path"] for r in server.requests) == sorted(f"/services/T{n}/B{n}/fan" for n in range(5))
 
