@@ -14,37 +14,32 @@ How it stays true:
   it purges (`cache_purges`), which its audit entry records when it is written.
 
 Why this and not the alternatives (figures from `make bench`, in the README):
-* NDB's global cache (Memorystore for Redis) caches entities, not renders, and needs a paid
-  Redis instance; REDIS_CACHE_URL switches it on as well, to make misses cheaper.
-* A generation counter in the Datastore bumped by every write would make all writes
-  contend on one entity; the audit log is already written in each write's transaction.
-* Checking per request would cost an RPC per hit; here only one request per instance every
-  CACHE_CHECK_SECONDS looks at the audit log (its RPC counted in its Server-Timing).
-* Whole entries cost an RPC per 300 entries of the window (7 RPCs for the first uncached
-  front page after a burst); their tags by projection, one RPC. "Tag clock" entities bumped
-  by writes would make writes, or instances, contend on a shared entity.
+* NDB's global cache (Memorystore for Redis, REDIS_CACHE_URL, which makes misses cheaper)
+  caches entities, not renders, and needs a paid Redis instance.
+* A generation counter bumped by every write, or "tag clock" entities, would make writes (or
+  instances) contend on shared entities; the audit log is written in each write's transaction.
+* Checking per request would cost an RPC per hit; here one request per instance every
+  CACHE_CHECK_SECONDS looks (its RPC counted in its Server-Timing). Whole entries would cost an
+  RPC per 300 of the window (7 for the first front page after a burst); their tags, one RPC.
 
-In a burst of writes an answer is rendered at most every RENDER_EVERY_SECONDS (default 1): a
-stale copy rendered later than that is served with its `Age` (`cache;desc="settling"`). In
-`make soak`, 13 writes a second each made nine board-wide answers stale in both processes, their
-renders outgrew the two cores and reads fell from 4,000 to 250 a second. A write after a quiet
-second still shows at once where it was made; in a burst, within that second.
+In a burst of writes an answer is rendered at most every RENDER_EVERY_SECONDS (default 1), a
+copy rendered later standing in with its `Age` (`cache;desc="settling"`): in `make soak`, 13
+writes a second each made nine answers stale in both processes, and reads fell from 4,000 to
+250 a second. A write after a quiet second shows at once where it was made; in a burst, within
+that second and a render, made behind the request that found the copy stale ("refreshing").
 
-A stale or missing answer is rendered by one request at a time (handlers/flights.py);
-others asking meanwhile get the previous copy, marked with its `Age` and
-`cache;desc="grace"`, if it is at most GRACE_SECONDS old, or wait for that render
-(`cache;desc="coalesced"`). A render keeps the tag versions it began with, so one that
-began before a write is stale as soon as it is stored.
+A stale or missing answer is rendered once at a time (handlers/flights.py); others asking
+meanwhile get the previous copy, marked with its `Age` and `cache;desc="grace"`, if it is at
+most GRACE_SECONDS old, or wait for that render (`cache;desc="coalesced"`). A render keeps
+the tag versions it began with, so one that began before a write is stale once stored.
 
-When the Datastore is away (handlers/context.py's breaker is open), the last good
-answer is served at once, marked stale: a visible note on pages, the
-`X-Stashboard-Stale` header (when it was rendered) on everything. With nothing to
-fall back on, the app's 503 goes out.
+When the Datastore is away (handlers/context.py's breaker is open), the last good answer is
+served at once, marked stale: a visible note on pages, the `X-Stashboard-Stale` header (when
+it was rendered) on everything. With nothing to fall back on, the app's 503 goes out.
 
-Hits are answered here, outside Flask and outside any NDB context: a dictionary
-look-up and the stored bytes. The key holds only the query arguments the view declared,
-normalised, so cache-busters from old widgets and pollers (`random=`, `_=`, tracking
-tags) and arguments a page ignores are hits too.
+Hits are answered here, outside Flask and any NDB context: a dictionary look-up and the stored
+bytes. The key holds only the query arguments the view declared, normalised, so cache-busters
+(`random=`, `_=`, tracking tags) and arguments a page ignores are hits too.
 """
 
 import dataclasses
@@ -60,7 +55,7 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
-from handlers.flights import Flights
+from handlers.flights import Flights, detached
 from handlers.i18n import locale_of
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
@@ -74,29 +69,25 @@ CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=8
 FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
 PRIVATE = "private, no-store"
 CACHEABLE_STATUSES = ("200", "404")
-# How far back each look at the audit log reaches beyond the previous one: a transaction
-# stamps its entries before it commits, so a slow one can land after a later-stamped one.
+# How far back each look at the audit log reaches beyond the previous one (a transaction stamps
+# its entries before it commits: a slow one can land after a later-stamped one).
 OVERLAP = datetime.timedelta(seconds=60)
-# What one look at the audit log reads at most: (entry, tag) rows of a projection, one batch (the
-# Datastore's, and the emulator's, hold 300). More than that in the window: everything is stale.
+# What one look at the audit log reads at most: (entry, tag) rows, one batch (300 in the
+# Datastore and the emulator). More than that in the window: everything is stale.
 POLL_ROWS = 300
 LARGEST_ENTRY = 4 * 1024 * 1024
-# Costly routes (handlers/routes.py) answer pages of hundreds of events, one per date range and
-# cursor, which anyone can mint: larger ones are rendered each time (within the shedding limit,
-# handlers/shedding.py) rather than fill the pool, so its bytes stay the board's.
+# Costly routes answer pages of events, one per date range and cursor, which anyone can mint:
+# larger ones are rendered each time (handlers/shedding.py) rather than fill the pool.
 LARGEST_COSTLY_ENTRY = 64 * 1024
-# Answers about things that do not exist (404s) have a pool of their own, small, so that
-# asking for many made-up URLs can never push the board out of the cache.
+# 404s have a small pool of their own: made-up URLs can never push the board out of the cache.
 MISSING_MAX_ENTRIES, MISSING_MAX_BYTES = 256, 1024 * 1024
-# In the environ of a render: whether the cache holds an older copy of the answer (a page
-# readers have had), as opposed to an answer never made before (handlers/shedding.py).
+# In a render's environ: whether readers have had an older copy (not shed, handlers/shedding.py).
 REFRESHING = "stashboard.refreshing"
 # Where base.html lets a stale page say so.
 STALE_MARKER = b"<!--stale-note-->"
 STALE_CACHE_CONTROL = "public, max-age=10, stale-if-error=86400"
-# One render per stale answer (handlers/flights.py): meanwhile, other requests for it get the
-# previous copy if it is at most GRACE_SECONDS old, else wait up to FOLLOW_SECONDS for the render
-# (and look again, FOLLOWS times at most, as a write may have landed meanwhile), then render.
+# While an answer renders, others get the previous copy if at most GRACE_SECONDS old, else wait up
+# to FOLLOW_SECONDS for the render (and look again, FOLLOWS times at most), then render.
 GRACE_SECONDS, FOLLOW_SECONDS, FOLLOWS = 10, 5, 2
 GRACE_CACHE_CONTROL = "public, max-age=0, stale-if-error=86400"
 
@@ -221,6 +212,10 @@ class PageCache:
                 if self._settling(kept):
                     return self._answer_grace(environ, start_response, kept, stats, head, "settling")
                 flight, leading = self.flights.join(key, versions)
+                if leading and flight is not None and self._behind(kept):
+                    inner = {**detached(environ), REFRESHING: True}
+                    self.flights.behind(key, flight, lambda: self._render(inner, key, tags, versions))
+                    return self._answer_grace(environ, start_response, kept, stats, head, "refreshing")
                 if leading:
                     return self._miss(environ, start_response, key, tags, versions, kept, stats, flight)
                 if self._graceful(kept):
@@ -253,6 +248,11 @@ class PageCache:
         """Whether `kept` may stand in while its new render is under way: a shared answer of at
         most `grace_seconds` (it says its age); else the caller waits for the render."""
         return kept is not None and kept.etag is not None and not kept.outage and _age(kept) <= self.grace_seconds
+
+    def _behind(self, kept):
+        """Whether stale `kept` stands in while its render is made behind: in a burst (it was rendered within
+        the last two RENDER_EVERY_SECONDS), not after a quiet moment, whose write shows at once."""
+        return self._graceful(kept) and (utcnow() - kept.rendered_at).total_seconds() < 2 * self.render_every
 
     def _settling(self, kept):
         """Whether stale `kept` was rendered within the last `render_every` seconds: then it stands a
