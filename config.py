@@ -83,8 +83,8 @@ def from_environment(env=os.environ, secret_source=None):
         "COSTLY_WAIT_SECONDS": float(env.get("COSTLY_WAIT_SECONDS", "0.25")),
         # The time they may take together: seconds of rendering per second of the clock per
         # process, saved up to COSTLY_BURST seconds (handlers/shedding.py, `Budget`).
-        "COSTLY_SHARE": float(env.get("COSTLY_SHARE", "0.35")),
-        "COSTLY_BURST": float(env.get("COSTLY_BURST", "3")),
+        "COSTLY_SHARE": float(env.get("COSTLY_SHARE", "0.25")),
+        "COSTLY_BURST": float(env.get("COSTLY_BURST", "1.5")),
         # Renders of public answers never made before (no older copy cached) at once per process:
         # one fewer than gunicorn's threads (app.yaml), so one is always free for cache hits.
         "FIRST_RENDERS": int(env.get("FIRST_RENDERS", "3")),

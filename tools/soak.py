@@ -15,7 +15,6 @@ Retry-After; every acknowledged write found afterwards.
 
 import collections
 import http.client
-import json
 import os
 import pathlib
 import random
@@ -119,19 +118,8 @@ class Load:
 
 
 def found(port, acknowledged):
-    """How many acknowledged writes the API shows afterwards."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    seen = set()
-    for service in SERVICES:
-        for _ in range(60):  # the app's first seconds back after the emulator (RECOVERY) answer 503
-            connection.request("GET", f"/api/v1/services/{service}/events")
-            response = connection.getresponse()
-            if response.status == 200 or time.sleep(0.5):
-                break
-            response.read()
-        events = json.loads(response.read())["events"]
-        seen |= {(service, event["message"]) for event in events}
-    return len(acknowledged & seen)
+    """How many acknowledged writes the API shows afterwards (every page of every service's events)."""
+    return len(acknowledged & soak_storm.events_seen(port, SERVICES))
 
 
 def report(load, writes_found):

@@ -6,8 +6,8 @@ public pages throughout; 20 API clients post events concurrently; Alertmanager-s
 webhooks arrive, the first carrying a firing alert for every service at once, then its
 resolution. Printed: writes acknowledged and found afterwards, write and read p50/p99,
 contention errors seen (409, 500 or 503 on a write), each webhook's time, and renders
-per second of `/` (answers whose Server-Timing says the page cache missed, rather than
-hit or served a grace copy).
+per second of `/` (answers whose Server-Timing says the page cache missed, or set a render
+going behind them, rather than hit or served a copy).
 
 Targets: every acknowledged write found; no contention error; the 200-alert webhook
 answered within 2 s with every alert's service changed.
@@ -246,25 +246,32 @@ class Storm:
         return time.monotonic() - started
 
     def found(self):
-        """(acknowledged API writes found, webhook changes found) in the services' events afterwards,
-        read where no cache stands in between (the admin root), so a copy another worker has not
-        yet heard is stale about cannot hide a write, nor a stale one count as lost."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        seen = set()
-        for service_id in self.ids:
-            path = f"/admin/api/v1/services/{service_id}/events"
-            while path:  # every page: a list holds 500 events at most, the older behind `next`
-                status, _, _, data = request(connection, "GET", path)
-                if status == "503":  # an event list is a costly render: shed while the budget refills
-                    time.sleep(SHED_PAUSE)
-                    continue
-                answer = json.loads(data)
-                seen |= {(service_id, event["message"]) for event in answer["events"]}
-                after = urllib.parse.urlsplit(answer.get("next") or "")
-                path = f"{after.path}?{after.query}" if after.path else None
+        """(acknowledged API writes found, webhook changes found) in the services' events afterwards."""
+        seen = events_seen(self.port, self.ids)
         hooks = sum(1 for prefix, ids in self.changed.items() for service_id in ids
                     if any(s == service_id and m.startswith(prefix) for s, m in seen))
         return len(self.acknowledged & seen), hooks
+
+
+def events_seen(port, service_ids, tries=240):
+    """{(service id, message)} of every event of the services, every page, read where no cache stands
+    in between (the admin root), so a copy another worker has not yet heard is stale about cannot
+    hide a write, nor a stale one count as lost. A 503 (a costly render shed while the budget
+    refills, or the app's first seconds after an outage) is asked again, up to `tries` times a page."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    seen = set()
+    for service_id in service_ids:
+        path, left = f"/admin/api/v1/services/{service_id}/events", tries
+        while path:  # every page: a list holds models.event.PAGE events at most, the older behind `next`
+            status, _, _, data = request(connection, "GET", path)
+            if status == "503" and (left := left - 1) > 0:
+                time.sleep(SHED_PAUSE)
+                continue
+            answer = json.loads(data)
+            seen |= {(service_id, event["message"]) for event in answer["events"]}
+            after = urllib.parse.urlsplit(answer.get("next") or "")
+            path, left = (f"{after.path}?{after.query}" if after.path else None), tries
+    return seen
 
 
 def run(root, env, port, token):
@@ -280,7 +287,7 @@ def run(root, env, port, token):
     write = percentiles([took for status, took in storm.writes if status == "201"])
     read = percentiles([took for status, took, _ in storm.reads if status == "200"])
     front = collections.Counter(state for status, _, state in storm.reads if state is not None and status == "200")
-    rendered = front["miss"] + front["none"]
+    rendered = front["miss"] + front["refreshing"] + front["none"]  # "refreshing": a render made behind it
     contention = sum(1 for status, _ in storm.writes if status in CONTENTION)
     hook_contention = sum(1 for _, status, _, _ in storm.hooks if status in CONTENTION)
     print(f"writes: {len(storm.writes)} ({len(storm.writes) / seconds:.0f}/s), acknowledged {len(storm.acknowledged)}, "
