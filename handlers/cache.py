@@ -52,6 +52,7 @@ import urllib.parse
 
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
+from handlers import cache_headers
 from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
@@ -65,9 +66,6 @@ from models.signals import change_committed
 log = logging.getLogger(__name__)
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
-# Files change only with a deploy: an edge may serve a stale copy a while longer.
-FILE_STALENESS = "stale-while-revalidate=86400, stale-if-error=604800"
-PRIVATE = "private, no-store"
 CACHEABLE_STATUSES = ("200", "404")
 # How far back each look at the audit log reaches beyond the previous one (a transaction stamps
 # its entries before it commits: a slow one can land after a later-stamped one).
@@ -182,17 +180,17 @@ class PageCache:
         method = environ.get("REQUEST_METHOD")
         route = route_of(self.app, environ)
         if not route.surface.public or method not in ("GET", "HEAD"):
-            return self.wsgi_app(environ, _private(start_response))
+            return self.wsgi_app(environ, cache_headers.private(start_response))
         if route.surface.files:
-            return self.wsgi_app(environ, _with_file_staleness(start_response))
+            return self.wsgi_app(environ, cache_headers.with_file_staleness(start_response))
         if not route.cached:  # a public surface, but no view declared what it reads (e.g. a 404)
-            return self.wsgi_app(environ, _private(start_response))
+            return self.wsgi_app(environ, cache_headers.private(start_response))
         if self.origin is not None:
             environ["HTTP_X_FORWARDED_PROTO"], environ["HTTP_HOST"] = self.origin
         try:
             key = self._key(environ, route)
         except ValueError:  # a refused argument: the app answers its 400
-            return self.wsgi_app(environ, _private(start_response))
+            return self.wsgi_app(environ, cache_headers.private(start_response))
         tags = route.tags()
         head = method == "HEAD"
         with counting_rpcs() as stats:
@@ -212,6 +210,9 @@ class PageCache:
                 if self._settling(kept):
                     return self._answer_grace(environ, start_response, kept, stats, head, "settling")
                 flight, leading = self.flights.join(key, versions)
+                if leading and flight is not None and self._replaced(key, kept):  # a render landed since
+                    self.flights.land(key, flight, None)
+                    continue
                 if leading and flight is not None and self._behind(kept):
                     inner = {**detached(environ), REFRESHING: True}
                     self.flights.behind(key, flight, lambda: self._render(inner, key, tags, versions))
@@ -248,6 +249,11 @@ class PageCache:
         """Whether `kept` may stand in while its new render is under way: a shared answer of at
         most `grace_seconds` (it says its age); else the caller waits for the render."""
         return kept is not None and kept.etag is not None and not kept.outage and _age(kept) <= self.grace_seconds
+
+    def _replaced(self, key, kept):
+        """Whether `kept` is no longer the copy held (a render landed since it was looked up)."""
+        with self.lock:
+            return (self.pages.get(key) or self.missing.get(key)) is not kept
 
     def _behind(self, kept):
         """Whether stale `kept` stands in while its render is made behind: in a burst (it was rendered within
@@ -374,27 +380,3 @@ def _expired(entry, route):
 def _age(entry):
     """Whole seconds since `entry` was rendered (its `Age`)."""
     return max(0, int((utcnow() - entry.rendered_at).total_seconds()))
-
-
-def _private(start_response):
-    """start_response for an answer nobody else may keep: `Cache-Control: private, no-store`."""
-
-    def start(status, headers, exc_info=None):
-        drop = ("cache-control", OUTAGE_HEADER.lower())
-        headers[:] = [(n, v) for n, v in headers if n.lower() not in drop] + [("Cache-Control", PRIVATE)]
-        return start_response(status, headers, exc_info)
-
-    return start
-
-
-def _with_file_staleness(start_response):
-    """start_response that lets edges serve a public file stale while they refresh it."""
-
-    def start(status, headers, exc_info=None):
-        headers[:] = [
-            (name, f"{value}, {FILE_STALENESS}" if name.lower() == "cache-control" and "public" in value else value)
-            for name, value in headers
-        ]
-        return start_response(status, headers, exc_info)
-
-    return start
