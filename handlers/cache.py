@@ -26,7 +26,7 @@ In a burst of writes an answer is rendered at most every RENDER_EVERY_SECONDS (d
 copy rendered later standing in with its `Age` (`cache;desc="settling"`): in `make soak`, 13
 writes a second each made nine answers stale in both processes, and reads fell from 4,000 to
 250 a second. A write after a quiet second shows at once where it was made; in a burst, within
-that second and a render, made behind the request that found the copy stale ("refreshing").
+that second.
 
 A stale or missing answer is rendered once at a time (handlers/flights.py); others asking
 meanwhile get the previous copy, marked with its `Age` and `cache;desc="grace"`, if it is at
@@ -56,7 +56,7 @@ from handlers import cache_headers
 from handlers.cache_pool import Entry, Pool
 from handlers.context import counting_rpcs, datastore_away, deadline, ndb_context
 from handlers.errors import OUTAGE_HEADER
-from handlers.flights import Flights, detached
+from handlers.flights import Flights
 from handlers.i18n import locale_of
 from handlers.routes import route_of
 from models import AuditEntry, utcnow
@@ -213,10 +213,6 @@ class PageCache:
                 if leading and flight is not None and self._replaced(key, kept):  # a render landed since
                     self.flights.land(key, flight, None)
                     continue
-                if leading and flight is not None and self._behind(kept):
-                    inner = {**detached(environ), REFRESHING: True}
-                    self.flights.behind(key, flight, lambda: self._render(inner, key, tags, versions))
-                    return self._answer_grace(environ, start_response, kept, stats, head, "refreshing")
                 if leading:
                     return self._miss(environ, start_response, key, tags, versions, kept, stats, flight)
                 if self._graceful(kept):
@@ -254,11 +250,6 @@ class PageCache:
         """Whether `kept` is no longer the copy held (a render landed since it was looked up)."""
         with self.lock:
             return (self.pages.get(key) or self.missing.get(key)) is not kept
-
-    def _behind(self, kept):
-        """Whether stale `kept` stands in while its render is made behind: in a burst (it was rendered within
-        the last two RENDER_EVERY_SECONDS), not after a quiet moment, whose write shows at once."""
-        return self._graceful(kept) and (utcnow() - kept.rendered_at).total_seconds() < 2 * self.render_every
 
     def _settling(self, kept):
         """Whether stale `kept` was rendered within the last `render_every` seconds: then it stands a

@@ -10,26 +10,11 @@ burst of writes and readers costs one render per key at a time, not one per read
 The table is bounded: with MAX_FLIGHTS renders under way (a flood of made-up URLs),
 further keys are rendered without coalescing, and a flight leaves the table when its
 render ends, however it ends.
-
-In a burst of writes the render of a stale answer that has a copy to stand in is made
-*behind* (`behind`): on one of BEHIND_THREADS daemon threads of the process, while the
-request that found it stale is answered the copy at once, as the others are. Rendered in
-the requests, those renders took threads the readers waited for: in `make soak`'s mix of
-95 % reads and 5 % writes, rendering behind answered 30-50 % more requests a second, the
-read p50 falling from 50-120 ms to 10-50 ms. At most MAX_FLIGHTS renders wait for those
-threads (each leads a flight), so the work behind stays bounded.
 """
 
 import collections
 import dataclasses
-import io
-import logging
-import queue
-import sys
 import threading
-
-log = logging.getLogger(__name__)
-BEHIND_THREADS = 2
 
 MAX_FLIGHTS = 256
 # How many keys the render counter remembers: it is for tests and `tools/bench.py`, never a leak.
@@ -53,27 +38,6 @@ class Flights:
         self.max_flights = max_flights
         self.under_way = {}
         self.renders = collections.Counter()
-        self.behind_queue = queue.SimpleQueue()
-        self.behind_threads = 0
-
-    def behind(self, key, flight, render):
-        """Have `render()` (answering the new entry) run on a render thread, and end `flight` with it."""
-        with self.lock:
-            while self.behind_threads < BEHIND_THREADS:
-                self.behind_threads += 1
-                threading.Thread(target=self._render_behind, name=f"render-{self.behind_threads}", daemon=True).start()
-        self.behind_queue.put((key, flight, render))
-
-    def _render_behind(self):
-        while True:
-            key, flight, render = self.behind_queue.get()
-            entry = None
-            try:
-                entry = render()
-            except Exception:  # the next request for the key renders it again
-                log.exception("Rendering %s behind failed", key[2])
-            finally:
-                self.land(key, flight, entry)
 
     def join(self, key, versions):
         """(flight, leading): a new flight this caller leads, the one under way for `key` to follow,
@@ -106,11 +70,3 @@ class Flights:
         """How many renders answers at `path` have had (any host, any arguments)."""
         with self.lock:
             return sum(count for key, count in self.renders.items() if key[2] == path)
-
-
-def detached(environ):
-    """A copy of a GET's WSGI environ that a render can use after its request has ended: the CGI and
-    header variables, no socket, an empty body."""
-    copy = {name: value for name, value in environ.items() if isinstance(value, (str, bool, tuple))}
-    copy.update({"wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr})
-    return copy
