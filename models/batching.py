@@ -51,7 +51,6 @@ def change_together(key, label, apply, entry_keys):
             _write(key, label, group)
     if post.error is not None:
         raise post.error
-    return post
 
 
 def _write(key, label, group):

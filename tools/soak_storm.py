@@ -124,7 +124,7 @@ def deliveries_waiting(env):
     try:
         with urllib.request.urlopen(http, timeout=10) as answer:
             return len(json.loads(answer.read())["batch"].get("entityResults", []))
-    except TimeoutError:  # the emulator, busy applying them, did not answer in time: some still wait
+    except TimeoutError:  # the emulator did not answer in time (in some storm runs it sat idle, waiting on locks)
         print("  (the emulator took over 10 s to answer how many deliveries wait)", flush=True)
         return -1
 
