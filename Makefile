@@ -9,7 +9,7 @@
 # make lighthouse: Lighthouse scores of the public pages, the front page of 200 services with 90-day bars among them (installs a pinned Lighthouse with npm)
 # make bench: throughput, latency, Datastore RPCs and memory of the public pages on three board sizes (needs wrk)
 # make bench-subscribers: 100,000 e-mail subscribers: the notifying write beside an empty board's, the mail worker's rate and memory, a SIGKILL midway (READERS=20000 for a smaller run)
-# make soak: 50 clients for 30 s while the Datastore emulator is stopped for 10 s and restarted from disk, then make flood's phase
+# make soak: 50 clients for 30 s (5 % writes), then the same while the Datastore emulator is stopped for 10 s and restarted from disk, then an alert storm, then make flood's phase
 # make flood: 20 readers of the board alone for 10 s, then for 20 s beside an anonymous attacker sending 40 requests/s (404s, cache-busters, a busy service's 20,000 events)
 # make translations: the public pages' text extracted again (babel.cfg), each language's catalogue updated and compiled (commit the .po and .mo files)
 # make monitoring-test: the tests against the real Alertmanager and Nagios 4 (CI runs them after make test)

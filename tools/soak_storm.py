@@ -92,18 +92,6 @@ def baselines(port, reads):
     return figures
 
 
-def main_phase_summary(results, phase_of, figures):
-    """The main phase's read and write p99 outside the fault, beside the reads-only and static p99."""
-    kept = [(kind, ended - started) for started, ended, kind, outcome in results
-            if phase_of(started, ended) != "during" and outcome in ("200", "201")]
-    read = percentiles([took for kind, took in kept if kind == "read"])
-    write = percentiles([took for kind, took in kept if kind == "write"])
-    print(f"\nmain phase (outside the fault): read p50/p99 {read[0]:.1f}/{read[1]:.1f} ms (p99 target 300) "
-          f"{'PASS' if read[1] <= 300 else 'FAIL'}; write p50/p99 {write[0]:.1f}/{write[1]:.1f} ms (p99 target 500) "
-          f"{'PASS' if write[1] <= 500 else 'FAIL'}; beside it, reads only p99 {figures['reads only'][1]:.1f} ms, "
-          f"static file p99 {figures['static file'][1]:.1f} ms")
-
-
 def integration_secret(root, env):
     """A new Alertmanager integration's secret, made through the models as the admin UI makes it."""
     code = ("from main import create_app; from handlers.context import ndb_context; "
@@ -139,9 +127,9 @@ def applied_within(env, seconds):
     return time.monotonic() - started
 
 
-def make_services(port, token):
-    """STORM_SERVICES services through the admin API, eight at a time; answers their ids."""
-    ids = [f"storm-{n:03d}" for n in range(STORM_SERVICES)]
+def make_services(port, token, count=STORM_SERVICES, prefix="storm"):
+    """`count` services through the admin API, eight at a time; answers their ids."""
+    ids = [f"{prefix}-{n:03d}" for n in range(count)]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-www-form-urlencoded"}
 
     def make(chunk):

@@ -24,7 +24,6 @@ import threading
 import time
 
 from tools import soak, soak_storm
-from tools.emulator import Emulator
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SEEN_WITHIN = 10.0  # how long to look for the changes on the board after an answer
@@ -80,12 +79,8 @@ def report(name, figures):
 
 def main():
     """Seed, serve, and time the webhooks alone and under posters."""
-    emulator = Emulator(ROOT / "index.yaml")
-    env = {**os.environ, **emulator.environment(), "SECRET_KEY": "storm-bench"}
-    server = None
-    try:
-        token = soak.seed(env)
-        server, port = soak.serve(env)
+    with soak.served() as board:
+        env, port, token = board.env, board.port, board.token
         ids = soak_storm.make_services(port, token)
         storm = soak_storm.Storm(port, token, soak_storm.integration_secret(ROOT, env), ids)
         print(f"{len(ids)} services; load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -108,11 +103,6 @@ def main():
         print(f"acknowledged writes found afterwards: {writes_found} of {len(storm.acknowledged)}; "
               f"webhook changes found: {hooks_found} of {sum(len(v) for v in storm.changed.values())} (a resolution "
               f"posts no event where a poster has set the status it goes back to)")
-    finally:
-        if server is not None:
-            os.killpg(server.pid, 15)
-            server.wait()
-        emulator.stop()
 
 
 if __name__ == "__main__":
