@@ -7,10 +7,12 @@ webhooks arrive, the first carrying a firing alert for every service at once, th
 resolution. Printed: writes acknowledged and found afterwards, write and read p50/p99,
 contention errors seen (409, 500 or 503 on a write), each webhook's time, and renders
 per second of `/` (answers whose Server-Timing says the page cache missed, rather than
-hit or served a copy).
+hit or served a copy), and whether every answer of `/` showed each write answered 2 s or
+more before it (tools/soak_shown.py).
 
 Targets: every acknowledged write found; no contention error; the 200-alert webhook
-answered within 2 s with every alert's service changed.
+answered within 2 s with every alert's service changed; `/` showing every write within
+2 s of its answer.
 """
 
 import collections
@@ -25,6 +27,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+
+from tools import soak_shown
 
 STORM_SERVICES, POSTERS, READERS, STORM_FOR = 200, 20, 10, 20.0
 WEBHOOK_AT, RESOLVE_AT = 3.0, 12.0
@@ -170,6 +174,7 @@ class Storm:
         self.acknowledged = set()
         self.changed = {}  # webhook message prefix: [service ids it changed]
         self.hook_timings = []  # each webhook answer's Server-Timing: its Datastore RPCs and their time
+        self.posted, self.hook_log = [], []  # soak_shown.Write and soak_shown.Hook: what `/` should show
         self.until = time.monotonic() + STORM_FOR
 
     def reader(self, number):
@@ -194,6 +199,7 @@ class Storm:
         while time.monotonic() < self.until:
             service_id, message = rng.choice(self.ids), f"storm {number}-{rng.getrandbits(48):x}"
             body = urllib.parse.urlencode({"message": message, "status": rng.choice(["up", "warning"])})
+            started = time.monotonic()
             try:
                 status, took, _, _ = request(connection, "POST", f"/admin/api/v1/services/{service_id}/events",
                                              body, headers)
@@ -204,6 +210,7 @@ class Storm:
                 self.writes.append((status, took))
                 if status == "201":
                     self.acknowledged.add((service_id, message))
+                    self.posted.append(soak_shown.Write(service_id, message, started, time.monotonic()))
 
     def webhook(self, state, episode):
         """One Alertmanager webhook with an alert for every service; its time and what it changed."""
@@ -220,7 +227,9 @@ class Storm:
         with self.lock:
             self.hooks.append((f"{len(self.ids)} alerts {state}", status, took, len(answer.get("changed", []))))
             self.hook_timings.append(timing)
-            self.changed[f"{'Resolved: ' if state == 'resolved' else ''}Storm {episode} on "] = answer.get("changed", [])
+            prefix = f"{'Resolved: ' if state == 'resolved' else ''}Storm {episode} on "
+            self.changed[prefix] = answer.get("changed", [])
+            self.hook_log.append(soak_shown.Hook(prefix, started, started + took, self.changed[prefix]))
 
     def run(self):
         """Readers and posters for STORM_FOR seconds, the webhooks at their moments."""
@@ -273,7 +282,11 @@ def run(root, env, port, token):
           f"{RESOLVE_AT:.0f} s", flush=True)
     ids = make_services(port, token)
     storm = Storm(port, token, integration_secret(root, env), ids)
+    watcher = soak_shown.Watcher(port, lambda: deliveries_waiting(env))
+    watcher.start()
     seconds = storm.run()
+    watcher.stop()
+    looked, late = soak_shown.misses(watcher.answers, storm.posted, storm.hook_log)
     applied = applied_within(env, APPLIED_WITHIN)
     writes_found, hook_found = storm.found()
     write = percentiles([took for status, took in storm.writes if status == "201"])
@@ -292,12 +305,17 @@ def run(root, env, port, token):
         print(f"webhook ({name}): {status} in {took * 1000:.0f} ms, {changed} services changed")
     print(f"webhook changes found afterwards: {hook_found} of {sum(len(ids) for ids in storm.changed.values())} "
           f"(every delivery applied {f'{applied:.1f} s after the storm' if applied is not None else 'not yet'})")
-    late = [hook for hook in storm.hooks if hook[1] != "200" or hook[2] > 2.0 or hook[3] != STORM_SERVICES]
+    print(f"/ read {len(watcher.answers)} times: {looked} checks of a write answered "
+          f"{soak_shown.SHOWN_WITHIN:.0f} s or more before, {len(late)} not shown"
+          + (f" (up to {max(late):.1f} s after its answer)" if late else ""))
+    slow_hooks = [hook for hook in storm.hooks if hook[1] != "200" or hook[2] > 2.0 or hook[3] != STORM_SERVICES]
     checks = [
         ("acknowledged writes missing afterwards", len(storm.acknowledged) - writes_found, 0),
         ("contention errors (409/500/503) on writes and webhooks", contention + hook_contention, 0),
         (f"{STORM_SERVICES}-alert webhooks (firing and resolved) over 2 s or not changing every service",
-         len(late) if storm.hooks else 1, 0),
+         len(slow_hooks) if storm.hooks else 1, 0),
+        (f"answers of / not showing a write answered {soak_shown.SHOWN_WITHIN:.0f} s or more before",
+         len(late) if looked else 1, 0),
         (f"alert deliveries not applied within {APPLIED_WITHIN:.0f} s", int(applied is None), 0),
     ]
     for name, value, target in checks:
