@@ -26,6 +26,29 @@ def test_calls_run_in_order_and_a_sweeping_run_asked_for_while_one_waits_is_queu
     assert wait_for(lambda: len(done) == 4, 10) and done[-1] == "sweep"
 
 
+def test_a_run_that_meets_a_contended_datastore_logs_a_line_anything_else_its_traceback(caplog):
+    from google.api_core import exceptions
+
+    from workers.background import Background
+
+    background = Background("test", threads=1)
+
+    def contended():
+        raise exceptions.RetryError("409 too much contention on these datastore entities", None)
+
+    def broken():
+        raise ValueError("a bug")
+
+    with caplog.at_level("WARNING", logger="workers.background"):
+        background.submit(contended)
+        background.submit(broken)
+        assert wait_for(lambda: len(caplog.records) == 2, 10)
+    line, bug = caplog.records
+    assert line.levelname == "WARNING" and line.exc_info is None
+    assert "contended failed; the sweep will go on (RetryError: 409 too much contention" in line.getMessage()
+    assert bug.levelname == "ERROR" and bug.exc_info[0] is ValueError
+
+
 def test_a_status_change_starts_no_mail_run_an_incident_does(app, ndb_context, monkeypatch):
     from models import Event, Incident, Service
 

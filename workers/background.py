@@ -15,7 +15,10 @@ each kind of work finishes (nothing is lost: each kind's work is stored before i
 
 import logging
 import queue
+import sys
 import threading
+
+from handlers.context import DATASTORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +54,15 @@ class Background:
             try:
                 function(*args)
             except Exception:  # the cron sweep finishes what failed; the thread goes on
-                log.exception("%s: %s failed; the sweep will go on", self.name, getattr(function, "__name__", function))
+                failed(log, "%s: %s failed; the sweep will go on", self.name, getattr(function, "__name__", function))
+
+
+def failed(logger, message, *args):
+    """Log, from inside its `except`, the failure of work the sweep finishes: one line when the
+    Datastore was away, failing or contended (a run and a sweep writing one notification at once,
+    as in `make run`'s first second), the traceback for anything else."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATASTORE_ERRORS):
+        logger.warning(f"{message} ({type(error).__name__}: %s)", *args, error)
+    else:
+        logger.exception(message, *args)

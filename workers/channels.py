@@ -22,6 +22,7 @@ from models.readers import CONFIRM_MAX_AGE
 from models.service import Service
 from models.signals import channel_due
 from workers import formats, notify, outbound
+from workers.background import failed
 
 log = logging.getLogger(__name__)
 VERIFICATIONS_PER_RUN = 20
@@ -119,4 +120,4 @@ class Dispatcher(notify.Dispatcher):
             with self.app.app_context(), notify.ndb_context(self.app):
                 sweep(self.app)
         except Exception:
-            log.exception("A channels run failed; the sweep will go on")
+            failed(log, "A channels run failed; the sweep will go on")

@@ -35,6 +35,7 @@ from models.ratelimit import Hits
 from models.readers import CONFIRM_MAX_AGE, Reader
 from models.signals import mail_due, notification_committed
 from workers import appengine_mail, letters, notify
+from workers.background import failed
 from workers.smtp import Mailer, Mailers
 
 log = logging.getLogger(__name__)
@@ -269,4 +270,4 @@ class Dispatcher(notify.Dispatcher):
             with self.app.app_context(), notify.ndb_context(self.app):
                 sweep(self.app)
         except Exception:
-            log.exception("A mail run failed; the sweep will go on")
+            failed(log, "A mail run failed; the sweep will go on")

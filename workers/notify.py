@@ -32,7 +32,7 @@ from models import outbox
 from models.channels import Channel
 from models.signals import notification_committed
 from workers import formats, outbound
-from workers.background import Background
+from workers.background import Background, failed
 
 log = logging.getLogger(__name__)
 PARALLEL = 8
@@ -177,7 +177,7 @@ class Dispatcher:
                 args = (key.id(),) if notification is None else (key.id(), notification)
                 self.background.submit(self._deliver_in_background, *args, coalesce=self.COALESCE)
         except Exception:  # the sweep will send it; the write must not fail for this
-            log.exception("Could not set notification %s going; the sweep will send it", key.id())
+            failed(log, "Could not set notification %s going; the sweep will send it", key.id())
 
     def _push_task(self, notification_id):
         from google.cloud import tasks_v2
@@ -193,4 +193,4 @@ class Dispatcher:
             with self.app.app_context(), ndb_context(self.app):
                 deliver(self.app, notification_id, notification)
         except Exception:
-            log.exception("Delivering notification %s failed; the sweep will try again", notification_id)
+            failed(log, "Delivering notification %s failed; the sweep will try again", notification_id)
