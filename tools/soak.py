@@ -16,11 +16,11 @@ storm, and under an anonymous flood. Four phases, each on a board of its own:
 3. The alert storm (tools/soak_storm.py).
 4. The flood (tools/soak_flood.py).
 
-Every board but the fault's is kept in the emulator's memory. On disk, the emulator saves its
-store every 30 s under a lock that writes take too, and a non-transactional write, a committing
-transaction and that save can wait on each other for ever: an emulator deadlock, every RPC
-hanging at 0 % CPU, met in about a third of the storms run on the fault's store (`jstack`
-showed it). Cloud Datastore has no such save. The load phase is not the fault's first 10 s
+The load's and the storm's boards are kept in the emulator's memory (the fault's and the flood's
+are seeded stores on disk). On disk, the emulator saves its store every 30 s under a lock that
+writes take too, and a non-transactional write, a committing transaction and that save can wait
+on each other for ever: an emulator deadlock, every RPC hanging at 0 % CPU, met in about a third
+of the storms run on the fault's store (`jstack` showed it). Cloud Datastore has no such save. The load phase is not the fault's first 10 s
 either: after the restart, the emulator's Java compiles its code again.
 """
 
