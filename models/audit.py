@@ -11,8 +11,11 @@ import contextvars
 import dataclasses
 import datetime
 import functools
+import random
 import threading
+import time
 
+from google.api_core import exceptions as api_exceptions
 from google.cloud import ndb
 
 from models import lookup, signals
@@ -281,3 +284,17 @@ def change_held(entity, apply, check=None, view=snapshot):
         entity.put()
         AuditEntry.record("update", key, before=before, after=view(entity))
     return entity
+
+
+def contended(work, attempts=TRANSACTION_RETRIES):
+    """Run `work` (a transaction that reads again what it changes), again when it keeps colliding
+    with another writer of the same entities (a second cron run, a mail run beside the fan-out of
+    its notification): a read inside it that ran into the other transaction fails it as a
+    RetryError, which NDB's own transaction retries do not retry."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except (api_exceptions.Aborted, api_exceptions.RetryError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))

@@ -19,6 +19,7 @@ import time
 
 from google.cloud import ndb
 
+from models import audit
 from models.outbox import Notification
 from models.times import utcnow
 
@@ -82,7 +83,7 @@ class MailRun(ndb.Model):
             ndb.put_multi(entities)
             return True
 
-        return txn()
+        return audit.contended(txn)
 
 
 class MailSend(ndb.Model):

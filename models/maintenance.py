@@ -15,11 +15,8 @@ was said, in the same transaction as the outbox notification that says it.
 
 import datetime
 import functools
-import random
-import time
 
 from dateutil import parser as dateparser
-from google.api_core import exceptions as api_exceptions
 from google.cloud import ndb
 
 from models import audit, outbox
@@ -273,24 +270,11 @@ class Maintenance(ndb.Model):
         moved = []
         for entry in due:
             how = []
-            _contended(lambda: audit.change(ndb.Key(cls, int(entry["id"])), cls.LABEL, functools.partial(_move, how)))
+            key = ndb.Key(cls, int(entry["id"]))
+            audit.contended(lambda: audit.change(key, cls.LABEL, functools.partial(_move, how)), CRON_ATTEMPTS)
             if how:
                 moved.append((entry["id"], how[-1]))
         return moved
-
-
-def _contended(move, attempts=CRON_ATTEMPTS):
-    """Run `move` (one window's transaction), again when it keeps colliding with another writer of
-    the window or of the notices (a second cron run at once): a read inside it that ran into the
-    other transaction fails it as a RetryError, which NDB's own transaction retries do not retry.
-    The move re-reads the window, so an attempt after the other's commit does nothing more."""
-    for attempt in range(attempts):
-        try:
-            return move()
-        except (api_exceptions.Aborted, api_exceptions.RetryError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))
 
 
 def _move(how, window):
