@@ -48,7 +48,8 @@ BOARDS = {"A": (20, 1_000), "B": (200, 1_000), "C": (200, 100_000)}  # services,
 THROUGHPUT_BOARDS, LISTS = ("A", "B"), ("Core", "Messaging", "Storage", "Networking", "Billing")
 BATCH, DAYS, STATIC, PAGES = 500, 30, "/static/css/site.css", ("/", "/api/v1/services", "/rss")
 # Warm-ups go out concurrently: sequential ones may all land on one of the two workers.
-ROUNDS, WARMUPS, EXTRA_READS = 15, 16, 1_200
+# WARM_TRIES: bursts of warm-ups at most, on a cached server, until one is all hits.
+ROUNDS, WARMUPS, WARM_TRIES, EXTRA_READS = 15, 16, 5, 1_200
 F1_MB, MEMORY_SHARE = 384, 0.60
 TIMING = re.compile(r'datastore;desc="rpc=(\d+)";dur=([\d.]+)')
 # One answer as the client saw it: status, wall seconds, and what Server-Timing said.
@@ -224,19 +225,18 @@ def stop(process):
 # --- measuring ---------------------------------------------------------------------
 
 
-def renders(port, path):
-    """Median of ROUNDS sequential GETs after WARMUPS: ms, Datastore ms, RPCs, hits, non-200s."""
-    burst(port, [path] * WARMUPS)
+def renders(port, path, cached=False):
+    """Median of ROUNDS sequential GETs after WARMUPS (on a cached server, again until all are hits:
+    one worker's accept loop may take a whole burst): ms, Datastore ms, RPCs, hits, non-200s."""
+    for _ in range(WARM_TRIES if cached else 1):
+        if all(reply.hit for reply in burst(port, [path] * WARMUPS)):
+            break
     replies = [get(port, path) for _ in range(ROUNDS)]
     rpcs = [reply.rpcs for reply in replies if reply.rpcs is not None]
-    return {
-        "ms": statistics.median(reply.seconds for reply in replies) * 1000,
-        "ds_ms": statistics.median(reply.datastore_ms or 0 for reply in replies),
-        "rpcs": statistics.median(rpcs) if rpcs else None,
-        "max_rpcs": max(rpcs, default=None),
-        "hits": sum(reply.hit for reply in replies),
-        "errors": sum(reply.status != 200 for reply in replies),
-    }
+    return {"ms": statistics.median(reply.seconds for reply in replies) * 1000,
+            "ds_ms": statistics.median(reply.datastore_ms or 0 for reply in replies),
+            "rpcs": statistics.median(rpcs) if rpcs else None, "max_rpcs": max(rpcs, default=None),
+            "hits": sum(reply.hit for reply in replies), "errors": sum(reply.status != 200 for reply in replies)}
 
 
 def wrk(port, path):
@@ -287,7 +287,7 @@ def measure(board, ids):
     with serving(board, cached=False) as (_, port):
         figures["uncached"] = {path: renders(port, path) for path in PAGES}
     with serving(board, cached=True) as (process, port):
-        figures["cached"] = {path: renders(port, path) for path in PAGES}
+        figures["cached"] = {path: renders(port, path, cached=True) for path in PAGES}
         if board in THROUGHPUT_BOARDS:
             figures["throughput"] = {path: wrk(port, path) for path in (STATIC, *PAGES)}
         if board == "B":
