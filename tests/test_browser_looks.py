@@ -9,6 +9,7 @@ import pathlib
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.fixtures.browser import LiveServer
 
@@ -90,6 +91,20 @@ def incident_path(looks_page, demo_server):
     return looks_page.locator('a[href^="/incidents/"]', has_text="Card payments").first.get_attribute("href")
 
 
+def screenshot(page, path, tries=3):
+    """Save the whole page for a human to look at. Headless Chromium sometimes fails to capture a
+    tall page ("Unable to capture screenshot"): it is asked again; the picture is not what the test
+    checks, the assertions after it are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(tries):
+        try:
+            return page.screenshot(path=path, full_page=True)
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == tries - 1:
+                raise
+            page.wait_for_timeout(200)
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("size", WIDTHS)
 @pytest.mark.parametrize("name,path,draws", PAGES, ids=[name for name, _, _ in PAGES])
@@ -102,8 +117,7 @@ def test_public_page_looks_right(looks_page, demo_server, incident_path, name, p
     assert response.status == 200
     if draws == "chart":  # its table open, as a reader may open it: it must fit as well
         page.locator("details.chart-table").first.evaluate("details => { details.open = true; }")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{width}-{scheme}.png", full_page=True)
+    screenshot(page, SCREENSHOTS / f"{name}-{width}-{scheme}.png")
 
     # The page scrolls only vertically, and nothing sticks out past its edges.
     assert page.evaluate("document.scrollingElement.scrollWidth") <= page.evaluate("innerWidth")
