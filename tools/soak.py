@@ -20,8 +20,9 @@ The load's and the storm's boards are kept in the emulator's memory (the fault's
 are seeded stores on disk). On disk, the emulator saves its store every 30 s under a lock that
 writes take too, and a non-transactional write, a committing transaction and that save can wait
 on each other for ever: an emulator deadlock, every RPC hanging at 0 % CPU, met in about a third
-of the storms run on the fault's store (`jstack` showed it). Cloud Datastore has no such save. The load phase is not the fault's first 10 s
-either: after the restart, the emulator's Java compiles its code again.
+of the storms run on the fault's store (`jstack` showed it). Cloud Datastore has no such save.
+The load phase is not the fault's first 10 s either: after the restart, the emulator's Java
+compiles its code again.
 """
 
 import collections
@@ -93,12 +94,10 @@ class Load:
         self.acknowledged = set()
         self.lock = threading.Lock()
         self.started = time.monotonic()
-        self.fault = (FAULT_AT, float("inf"))  # the end is set when the emulator is back; None: no fault
+        self.fault = (FAULT_AT, float("inf"))  # the end is set when the emulator is back
 
     def phase(self, started, ended):
         """Whether a request ran before the fault, met it (or the app's recovery), or came after."""
-        if self.fault is None:
-            return "load"
         start, end = self.fault
         if ended < start:
             return "before"
@@ -228,7 +227,6 @@ def mixed():
         warm(board.port)
         baselines = soak_storm.baselines(board.port, READS)  # the same server's reads-only and static p99
         run = Load(board.port, board.token, services)
-        run.fault = None
         for thread in run.run():
             thread.join()
         writes_found = found(board.port, run.acknowledged, services)

@@ -172,7 +172,6 @@ class Storm:
         self.lock = threading.Lock()
         self.reads, self.writes, self.hooks = [], [], []  # (status, seconds[, cache state])
         self.acknowledged = set()
-        self.changed = {}  # webhook message prefix: [service ids it changed]
         self.hook_timings = []  # each webhook answer's Server-Timing: its Datastore RPCs and their time
         self.posted, self.hook_log = [], []  # soak_shown.Write and soak_shown.Hook: what `/` should show
         self.until = time.monotonic() + STORM_FOR
@@ -228,8 +227,12 @@ class Storm:
             self.hooks.append((f"{len(self.ids)} alerts {state}", status, took, len(answer.get("changed", []))))
             self.hook_timings.append(timing)
             prefix = f"{'Resolved: ' if state == 'resolved' else ''}Storm {episode} on "
-            self.changed[prefix] = answer.get("changed", [])
-            self.hook_log.append(soak_shown.Hook(prefix, started, started + took, self.changed[prefix]))
+            self.hook_log.append(soak_shown.Hook(prefix, started, started + took, answer.get("changed", [])))
+
+    @property
+    def changed(self):
+        """{webhook message prefix: [service ids it changed]}."""
+        return {hook.prefix: hook.changed for hook in self.hook_log}
 
     def run(self):
         """Readers and posters for STORM_FOR seconds, the webhooks at their moments."""
